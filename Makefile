@@ -1,0 +1,45 @@
+# Mallette — the two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 0.0.0.0
+PORT   ?= 5000
+
+.PHONY: install run test lint typecheck validate bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+validate: install
+	$(BIN)/mallette validate --strict
+
+run: install
+	$(BIN)/mallette validate
+	$(BIN)/mallette index
+	@echo ""
+	@echo "  Mallette est servie sur http://127.0.0.1:$(PORT)/"
+	@echo "  (participant·es sur le réseau local : http://<adresse-de-ce-poste>:$(PORT)/)"
+	@echo ""
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+
+lint: install
+	$(BIN)/ruff check app tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install lint typecheck validate
+	$(BIN)/pytest
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,85 @@
+"""The `mallette` command: validate the content, index it, serve the app, build kits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from .config import PROJECT_ROOT
+from .kit import load_kit
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli() -> None:
+    """Mallette pédagogique du MES."""
+
+
+@cli.command("validate", with_appcontext=False)
+@click.option("--strict", is_flag=True, help="Échoue aussi sur les avertissements.")
+@click.option(
+    "--content",
+    "content_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier du contenu (par défaut kit_content/ ou $MALLETTE_CONTENT_DIR).",
+)
+def validate_command(strict: bool, content_dir: Path | None) -> None:
+    """Relit tout le contenu et signale chaque problème (chemin:ligne: champ: problème)."""
+    import os
+
+    root = content_dir or Path(os.environ.get("MALLETTE_CONTENT_DIR") or PROJECT_ROOT / "kit_content")
+    result = load_kit(root)
+    base = _display_base(root)
+    for problem in result.problems:
+        label = "" if problem.is_error else "avertissement: "
+        click.echo(f"{base}{problem.path}:{problem.line}: {problem.field}: {label}{problem.message}")
+    errors, warnings = len(result.errors), len(result.warnings)
+    click.echo(
+        f"{len(result.kit)} éléments valides, {errors} erreur(s), {warnings} avertissement(s).",
+        err=True,
+    )
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+def _display_base(root: Path) -> str:
+    """Prefix that makes root-relative paths relative to the working directory."""
+    try:
+        rel = root.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        rel = root.resolve()
+    text = rel.as_posix()
+    return "" if text == "." else text + "/"
+
+
+def register_commands(app: Flask) -> None:
+    """Commands that need the application (database, configuration)."""
+
+    @app.cli.command("index")
+    def index_command() -> None:
+        """Relit le contenu et met à jour l'index de recherche."""
+        from . import get_state
+
+        state = get_state(app)
+        state.refresh(force=True)
+        result = state.result
+        click.echo(f"{len(result.kit)} éléments indexés (version {result.kit.version}).")
+        for problem in result.errors:
+            click.echo(str(problem), err=True)
+        if result.errors:
+            sys.exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

@@ -1,0 +1,460 @@
+"""Read `kit_content/`, validate every file, and build the `Kit`.
+
+Validation is table-driven and exhaustive: every problem in every file is collected with its place
+(`path:line: field: message`); nothing is swallowed. Invalid items are left out of the kit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from pydantic import ValidationError
+
+from .model import Kit, KitItem, Section
+from .problems import Problem, field_label, translate_pydantic_error
+from .schema import (
+    FIELDS_MODEL,
+    FOLDERS,
+    MAX_FILE_BYTES,
+    REQUIRED_SECTIONS,
+    ActiviteFields,
+    CommonFields,
+    ItemType,
+)
+
+SOURCES_FILE = "sources.yaml"
+_BODY_REQUIRED = {
+    ItemType.NOTION,
+    ItemType.DIMENSION,
+    ItemType.STRUCTURE,
+    ItemType.INITIATIVE,
+    ItemType.PAGE,
+}
+_structure_parser = MarkdownIt("commonmark", {"html": True})
+
+
+@dataclass
+class LoadResult:
+    """The kit built from the valid items, and every problem found."""
+
+    kit: Kit
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that are errors."""
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems that are warnings."""
+        return [p for p in self.problems if not p.is_error]
+
+
+@dataclass
+class _Parsed:
+    """A file whose front matter validated, awaiting cross-item checks."""
+
+    item: KitItem
+    lines: dict[tuple[Any, ...], int]
+
+
+def content_hash(root: Path) -> str:
+    """SHA-256 over every content file's path and bytes: changes whenever the content does."""
+    digest = hashlib.sha256()
+    for path in _content_files(root):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _content_files(root: Path) -> list[Path]:
+    files = [p for folder in FOLDERS for p in sorted((root / folder).glob("*.md"))]
+    sources = root / SOURCES_FILE
+    if sources.is_file():
+        files.append(sources)
+    return files
+
+
+def sort_key(text: str) -> str:
+    """Accent- and case-insensitive key for French alphabetical order."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def load_kit(root: Path | str) -> LoadResult:
+    """Load and validate the content under `root`; return the kit and all problems."""
+    root = Path(root)
+    problems: list[Problem] = []
+    sources = _load_sources(root, problems)
+    parsed: list[_Parsed] = []
+
+    if not root.is_dir():
+        problems.append(Problem(str(root), 1, "contenu", "dossier introuvable"))
+    else:
+        for child in sorted(root.iterdir()):
+            unknown = child.is_dir() and child.name not in FOLDERS and not child.name.startswith(".")
+            if unknown and any(child.glob("*.md")):
+                problems.append(
+                    Problem(
+                        child.name,
+                        1,
+                        "dossier",
+                        f"dossier inconnu, ses fichiers sont ignorés (dossiers : {', '.join(FOLDERS)})",
+                        "warning",
+                    )
+                )
+        for folder, item_type in FOLDERS.items():
+            directory = root / folder
+            if not directory.is_dir():
+                continue
+            for path in sorted(directory.iterdir()):
+                rel = path.relative_to(root).as_posix()
+                if path.is_dir() or path.name.startswith("."):
+                    continue
+                if path.suffix != ".md":
+                    problems.append(
+                        Problem(rel, 1, "fichier", "fichier ignoré (seuls les .md sont lus)", "warning")
+                    )
+                    continue
+                result = _parse_file(path, rel, item_type, problems)
+                if result is not None:
+                    parsed.append(result)
+
+    items, aliases = _cross_check(parsed, sources, problems)
+    kit = Kit(
+        root=root,
+        items=items,
+        aliases=aliases,
+        sources=sources,
+        content_hash=content_hash(root) if root.is_dir() else "",
+        glossary=_glossary(items.values()),
+    )
+    problems.sort(key=lambda p: (p.path, p.line, p.field, p.message))
+    return LoadResult(kit=kit, problems=problems)
+
+
+def _load_sources(root: Path, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    path = root / SOURCES_FILE
+    if not path.is_file():
+        problems.append(Problem(SOURCES_FILE, 1, "sources", "fichier des sources introuvable"))
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        line = exc.problem_mark.line + 1 if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark else 1
+        problems.append(Problem(SOURCES_FILE, line, "yaml", _yaml_message(exc)))
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        problems.append(Problem(SOURCES_FILE, 1, "sources", "doit associer chaque clé à un titre"))
+        return {}
+    return {str(k): v for k, v in data.items()}
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    text = f"{context}, {problem}" if context else str(problem)
+    return f"erreur de syntaxe YAML : {text}"
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Return (front matter, body, line number where the body starts), or None."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    return None
+
+
+def _node_lines(node: yaml.Node | None) -> dict[tuple[Any, ...], int]:
+    """Map each key path of a YAML node to its 1-based line (front-matter relative)."""
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(current: yaml.Node, prefix: tuple[Any, ...]) -> None:
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                path = (*prefix, key_node.value)
+                lines[path] = key_node.start_mark.line + 1
+                walk(value_node, path)
+        elif isinstance(current, yaml.SequenceNode):
+            for index, child in enumerate(current.value):
+                path = (*prefix, index)
+                lines[path] = child.start_mark.line + 1
+                walk(child, path)
+
+    if node is not None:
+        walk(node, ())
+    return lines
+
+
+def _duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.value in seen:
+                found.append((str(key_node.value), key_node.start_mark.line + 1))
+            seen.add(key_node.value)
+            found.extend(_duplicate_keys(value_node))
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            found.extend(_duplicate_keys(child))
+    return found
+
+
+def line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...], default: int) -> int:
+    """The line of the deepest known prefix of `loc`."""
+    for size in range(len(loc), 0, -1):
+        if loc[:size] in lines:
+            return lines[loc[:size]]
+    return default
+
+
+def _parse_file(path: Path, rel: str, item_type: ItemType, problems: list[Problem]) -> _Parsed | None:
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(
+            Problem(rel, 1, "fichier", f"{len(raw)} octets, au-delà de la limite de {MAX_FILE_BYTES}")
+        )
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(rel, line, "fichier", "encodage invalide (UTF-8 attendu)"))
+        return None
+    text = text.replace("\r\n", "\n").removeprefix("\ufeff")
+    split = _split_front_matter(text)
+    if split is None:
+        problems.append(
+            Problem(rel, 1, "front matter", "en-tête YAML absent (le fichier doit commencer par ---)")
+        )
+        return None
+    front, body, body_line = split
+    offset = 1  # front matter line 1 is file line 2
+    try:
+        node = yaml.compose(front, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 + offset if mark is not None else 1
+        message = _yaml_message(exc)
+        context = getattr(exc, "context_mark", None)
+        if context is not None and context.line + 1 + offset != line:
+            message += f" (commencé ligne {context.line + 1 + offset})"
+        problems.append(Problem(rel, line, "yaml", message))
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(rel, 2, "front matter", "l'en-tête doit être une liste de champs"))
+        return None
+    lines = {k: v + offset for k, v in _node_lines(node).items()}
+    ok = True
+    for key, line in _duplicate_keys(node):
+        problems.append(Problem(rel, line + offset, key, "champ en double"))
+        ok = False
+
+    model = FIELDS_MODEL[item_type]
+    sections = _sections(body, body_line)
+    try:
+        fields = model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            problems.append(
+                Problem(rel, line_for(lines, loc, 2), field_label(loc), translate_pydantic_error(dict(error)))
+            )
+        _check_body(rel, item_type, None, body, body_line, sections, problems)
+        return None
+    _check_body(rel, item_type, fields, body, body_line, sections, problems)
+    if not ok:
+        return None
+
+    if fields.id != path.stem:
+        problems.append(
+            Problem(
+                rel,
+                lines.get(("id",), 2),
+                "id",
+                f"l'identifiant « {fields.id} » doit être le nom du fichier (« {path.stem}.md »)",
+            )
+        )
+        return None
+
+    item = KitItem(
+        type=item_type,
+        fields=fields,
+        body=body.strip("\n"),
+        sections=tuple(
+            Section(s.title, s.markdown, s.line - body_line + 1) for s in sections
+        ),
+        path=rel,
+        checksum=hashlib.sha256(raw).hexdigest(),
+    )
+    return _Parsed(item=item, lines=lines)
+
+
+def _sections(body: str, body_line: int) -> list[Section]:
+    """Split the body on level-2 headings; lines are file lines."""
+    tokens = _structure_parser.parse(body)
+    lines = body.split("\n")
+    heads: list[tuple[str, int, int]] = []  # title, heading start (0-based body), content start
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag in ("h1", "h2") and token.map:
+            title = tokens[index + 1].content.strip()
+            heads.append((title if token.tag == "h2" else "", token.map[0], token.map[1]))
+    sections: list[Section] = []
+    for index, (title, start, content_start) in enumerate(heads):
+        end = heads[index + 1][1] if index + 1 < len(heads) else len(lines)
+        if not title:
+            continue
+        markdown = "\n".join(lines[content_start:end]).strip()
+        sections.append(Section(title, markdown, start + body_line))
+    return sections
+
+
+def _check_body(
+    rel: str,
+    item_type: ItemType,
+    fields: CommonFields | None,
+    body: str,
+    body_line: int,
+    sections: list[Section],
+    problems: list[Problem],
+) -> None:
+    tokens = _structure_parser.parse(body)
+    for token in tokens:
+        if token.type == "html_block" or (
+            token.type == "inline" and any(c.type == "html_inline" for c in token.children or [])
+        ):
+            line = body_line + (token.map[0] if token.map else 0)
+            problems.append(
+                Problem(rel, line, "corps", "HTML brut : il sera ignoré à l'affichage", "warning")
+            )
+    if item_type in _BODY_REQUIRED and not body.strip():
+        problems.append(Problem(rel, body_line, "corps", "texte vide"))
+
+    required = REQUIRED_SECTIONS.get(item_type, ())
+    found = {s.title: s for s in sections}
+    last_line = body_line + max(len(body.rstrip("\n").split("\n")) - 1, 0)
+    for title in required:
+        section = found.get(title)
+        if section is None:
+            problems.append(Problem(rel, last_line, "rubriques", f"rubrique « {title} » manquante"))
+        elif not section.markdown.strip():
+            problems.append(Problem(rel, section.line, "rubriques", f"rubrique « {title} » vide"))
+    present = [s.title for s in sections if s.title in required]
+    if present != [t for t in required if t in present]:
+        problems.append(
+            Problem(rel, body_line, "rubriques", "rubriques dans le désordre (voir kit_content/README.md)", "warning")
+        )
+    for section in sections:
+        if required and section.title not in required:
+            problems.append(
+                Problem(rel, section.line, "rubriques", f"rubrique « {section.title} » inattendue", "warning")
+            )
+
+    if isinstance(fields, ActiviteFields):
+        total = sum(step.minutes for step in fields.etapes)
+        if total != fields.duree:
+            problems.append(
+                Problem(
+                    rel,
+                    2,
+                    "etapes",
+                    f"les étapes durent {total} min, mais duree vaut {fields.duree} min",
+                    "warning",
+                )
+            )
+
+
+def _cross_check(
+    parsed: list[_Parsed], sources: dict[str, dict[str, Any]], problems: list[Problem]
+) -> tuple[dict[str, KitItem], dict[str, str]]:
+    owners: dict[str, _Parsed] = {}
+    valid: list[_Parsed] = []
+    for entry in parsed:
+        item = entry.item
+        if item.id in owners:
+            problems.append(
+                Problem(
+                    item.path,
+                    entry.lines.get(("id",), 2),
+                    "id",
+                    f"identifiant « {item.id} » déjà utilisé par {owners[item.id].item.path}",
+                )
+            )
+            continue
+        owners[item.id] = entry
+        valid.append(entry)
+
+    aliases: dict[str, str] = {}
+    broken: set[str] = set()
+    for entry in valid:
+        item, lines = entry.item, entry.lines
+
+        def report(loc: tuple[Any, ...], message: str, entry: _Parsed = entry) -> None:
+            problems.append(Problem(entry.item.path, line_for(entry.lines, loc, 2), field_label(loc), message))
+            broken.add(entry.item.id)
+
+        for index, target in enumerate(item.related):
+            if target not in owners:
+                report(("liens", index), f"« {target} » n'existe pas")
+            elif target == item.id:
+                problems.append(
+                    Problem(item.path, line_for(lines, ("liens", index), 2), f"liens[{index + 1}]",
+                            "un élément ne se lie pas à lui-même", "warning")
+                )
+        for index, key in enumerate(item.fields.sources):
+            if key not in sources:
+                report(("sources", index), f"source « {key} » absente de {SOURCES_FILE}")
+        for index, target in enumerate(item.get("dimensions", []) or []):
+            other = owners.get(target)
+            if other is None or other.item.type is not ItemType.DIMENSION:
+                report(("dimensions", index), f"« {target} » n'est pas une dimension de la grille")
+        if item.type is ItemType.POSTURE and not any(
+            owners[t].item.type is ItemType.FICHE for t in item.related if t in owners
+        ):
+            report(("liens",), "une posture doit citer au moins une fiche")
+        for index, old in enumerate(item.fields.anciens_ids):
+            if old in owners:
+                report(("anciens_ids", index), f"« {old} » est l'identifiant d'un élément existant")
+            elif old in aliases and aliases[old] != item.id:
+                report(("anciens_ids", index), f"« {old} » est déjà un ancien identifiant de « {aliases[old]} »")
+            else:
+                aliases[old] = item.id
+
+    kept = [e.item for e in valid if e.item.id not in broken]
+    kept.sort(key=_display_key)
+    return {item.id: item for item in kept}, {k: v for k, v in aliases.items() if v not in broken}
+
+
+_TYPE_ORDER = {item_type: index for index, item_type in enumerate(FOLDERS.values())}
+
+
+def _display_key(item: KitItem) -> tuple[Any, ...]:
+    numero = item.get("numero")
+    number = tuple(int(p) for p in numero.split(".")) if numero else ()
+    order = item.fields.ordre if item.fields.ordre is not None else 10_000
+    return (_TYPE_ORDER[item.type], number, order, sort_key(item.title))
+
+
+def _glossary(items: Iterable[KitItem]) -> dict[str, str]:
+    """Term (as written) -> notion id, for linking glossary terms in texts."""
+    glossary: dict[str, str] = {}
+    for item in items:
+        if item.type is ItemType.NOTION:
+            for term in item.get("termes", []) or []:
+                glossary.setdefault(term, item.id)
+    return glossary

@@ -1,0 +1,45 @@
+"""The shared Markdown renderer is safe and links glossary terms."""
+
+from __future__ import annotations
+
+from app.kit.markdown import plain_text, render_inline, render_markdown
+
+
+def test_raw_html_is_never_rendered() -> None:
+    html = render_markdown('<script>alert(1)</script>\n\n<img src="file:///etc/passwd">\n\nTexte <b>gras</b>')
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_markdown_images_and_dangerous_links_are_dropped() -> None:
+    html = render_markdown("![x](http://example.org/a.png) [lien](javascript:alert(1)) [ok](https://le-mes.org)")
+    assert "<img" not in html
+    assert 'href="javascript' not in html
+    assert 'href="https://le-mes.org"' in html and 'rel="noopener noreferrer"' in html
+
+
+def test_basic_markdown_renders() -> None:
+    html = render_markdown("## Titre\n\n- **un**\n- *deux*\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    assert "<h2>Titre</h2>" in html and "<strong>un</strong>" in html and "<table>" in html
+
+
+def test_glossary_terms_link_once_and_acronyms_match_exactly() -> None:
+    glossary = {"ESS": "notion-ess", "tiers-lieu": "notion-tiers-lieu"}
+    html = render_markdown(
+        "L'ESS et le Tiers-lieu. Encore l'ESS. Les ess en minuscules et [ESS](https://x.org) dans un lien.",
+        glossary=glossary,
+        href_for=lambda target: f"/r/{target}",
+    )
+    assert html.count('href="/r/notion-ess"') == 1
+    assert html.count('href="/r/notion-tiers-lieu"') == 1
+    assert "processus" not in html
+
+
+def test_an_item_does_not_link_to_itself() -> None:
+    html = render_markdown("Le PTCE.", glossary={"PTCE": "notion-ptce"}, href_for=lambda t: t, skip_id="notion-ptce")
+    assert "<a" not in html
+
+
+def test_inline_and_plain_text() -> None:
+    assert str(render_inline("un *mot*")) == "un <em>mot</em>"
+    assert plain_text("## Titre\n\nUn **mot** et `code`.") == "Titre\nUn mot et code."

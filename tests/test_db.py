@@ -1,0 +1,92 @@
+"""Database set-up: SQLite pragmas, immediate write transactions, migrations on both backends."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+
+from app.db import is_sqlite, make_engine, normalise_url, write_session
+from app.models import ContentState
+
+
+def test_migrations_create_every_table(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert {"item", "item_facet", "item_alias", "content_state", "kit_build", "item_search"} <= tables
+
+
+def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_write_session_takes_the_write_lock_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With BEGIN IMMEDIATE, a second writer waits for the first instead of failing mid-transaction."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    from app.db import upgrade
+
+    upgrade(engine)
+    statements: list[str] = []
+
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    inside = threading.Event()
+    release = threading.Event()
+
+    def first_writer() -> None:
+        with write_session(engine) as session:
+            session.add(ContentState(key="a", content_hash="1"))
+            session.flush()
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    assert inside.wait(5)
+    done = threading.Event()
+
+    def second_writer() -> None:
+        with write_session(engine) as session:
+            session.add(ContentState(key="b", content_hash="2"))
+        done.set()
+
+    other = threading.Thread(target=second_writer)
+    other.start()
+    assert not done.wait(0.3)  # blocked behind the first writer's lock
+    release.set()
+    thread.join(5)
+    other.join(5)
+    assert done.is_set()
+    assert "BEGIN IMMEDIATE" in statements
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM content_state")).scalar() == 2
+    engine.dispose()
+
+
+def test_write_session_rolls_back_on_error(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), write_session(engine) as session:
+        session.add(ContentState(key="x", content_hash="1"))
+        session.flush()
+        raise RuntimeError("boom")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM content_state")).scalar() == 0
+
+
+def test_url_normalisation() -> None:
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_backend_detection(engine: Engine) -> None:
+    assert is_sqlite(engine) == (engine.dialect.name == "sqlite")
