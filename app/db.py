@@ -9,8 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from .config import PROJECT_ROOT
@@ -94,9 +94,22 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
+def serialise(connection: Connection, name: str) -> None:
+    """Hold a database-wide lock named `name` until the transaction ends.
+
+    On PostgreSQL this is a transaction-level advisory lock, so that several gunicorn workers that
+    start together migrate or index one after the other. On SQLite, transactions opened with
+    `sqlite_immediate=True` already hold the single write lock, so nothing more is needed.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration."""
+    """Bring the schema to the latest migration (one process at a time)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    bind = engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
+    with bind.begin() as connection:
+        serialise(connection, "mallette-migrations")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

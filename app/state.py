@@ -45,6 +45,6 @@ def sync_content(engine: Engine, content_dir: Path) -> LoadResult:
     for problem in result.problems:
         log.warning("%s (%s)", problem, problem.severity)
     if indexed_hash(engine) != result.kit.content_hash:
-        count = index_kit(engine, result.kit)
+        count = index_kit(engine, result.kit, force=False)
         log.info("indexed %d items (content %s)", count, result.kit.version)
     return result

@@ -9,7 +9,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..db import is_sqlite, read_session, write_session
+from ..db import is_sqlite, read_session, serialise, write_session
 from ..models import ContentState, Item, ItemAlias, ItemFacet, utcnow
 from .markdown import plain_text
 from .model import Kit, KitItem
@@ -44,9 +44,17 @@ def indexed_hash(engine: Engine) -> str | None:
         return state.content_hash if state else None
 
 
-def index_kit(engine: Engine, kit: Kit) -> int:
-    """Replace the stored items with the kit's, in one write transaction. Returns the item count."""
+def index_kit(engine: Engine, kit: Kit, *, force: bool = True) -> int:
+    """Replace the stored items with the kit's, in one write transaction. Returns the item count.
+
+    Without `force`, a database that already holds this content version is left alone (several
+    workers starting together index it once).
+    """
     with write_session(engine) as session:
+        serialise(session.connection(), "mallette-index")
+        state = session.get(ContentState, STATE_KEY)
+        if not force and state is not None and state.content_hash == kit.content_hash:
+            return state.item_count
         _clear(session)
         for position, item in enumerate(kit):
             session.add(
@@ -70,7 +78,7 @@ def index_kit(engine: Engine, kit: Kit) -> int:
             _add_search_row(session, item)
         for old_id, item_id in kit.aliases.items():
             session.add(ItemAlias(old_id=old_id, item_id=item_id))
-        state = session.get(ContentState, STATE_KEY) or ContentState(key=STATE_KEY, content_hash="")
+        state = state or ContentState(key=STATE_KEY, content_hash="")
         state.content_hash = kit.content_hash
         state.item_count = len(kit)
         state.indexed_at = utcnow()

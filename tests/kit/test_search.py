@@ -81,3 +81,27 @@ def test_hostile_queries_are_plain_words(indexed: Engine) -> None:
 def test_facets(indexed: Engine) -> None:
     tags = dict(facet_values(indexed, "tag"))
     assert tags["territoire"] == 2
+
+
+def test_concurrent_workers_index_once(engine: Engine) -> None:
+    """Workers starting together: the first indexes, the others find the version already there."""
+    import threading
+
+    kit = load_kit(SAMPLE).kit
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            counts.append(index_kit(engine, kit, force=False))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert counts == [len(kit)] * 4
+    assert stored_ids(engine) == [item.id for item in kit]
