@@ -30,7 +30,7 @@ run: install
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 lint: install
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check .
 
 typecheck: install
 	$(BIN)/mypy
