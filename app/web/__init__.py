@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_babel import Babel
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, redirect, request, url_for
+from flask_babel import Babel, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 csrf = CSRFProtect()
 htmx = HTMX()
 babel = Babel()
 
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+#: Content-Security-Policy of every response: nothing is loaded from anywhere but the app.
+CSP = (
+    "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "object-src 'none'"
+)
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
 
 def select_locale() -> str:
     """Language from the `lang` cookie, else the browser, else French."""
-    from flask import current_app
-
     languages: list[str] = current_app.config["LANGUAGES"]
     chosen = request.cookies.get("lang")
     if chosen in languages:
@@ -23,12 +37,115 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def safe_next(target: str | None) -> str:
+    """A local path to go back to after a form (never another site)."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target:
+        return "/"
+    return target
+
+
+def set_language() -> BaseResponse:
+    """Remember the chosen interface language in the `lang` cookie, then go back."""
+    lang = request.form.get("lang", "")
+    response = redirect(safe_next(request.form.get("next")), code=303)
+    if lang in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", lang, max_age=LANG_COOKIE_AGE, samesite="Lax",
+                            secure=request.is_secure, httponly=True)
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        response.vary.add("Cookie")
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    from .. import get_state
+    from .labels import LIST_ENDPOINTS, type_label
+
+    locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return {
+        "kit": get_state().kit,
+        "locale": locale,
+        "fr": Markup(' lang="fr"') if locale != "fr" else "",
+        "other_languages": [(code, LANGUAGE_NAMES.get(code, code))
+                            for code in current_app.config["LANGUAGES"] if code != locale],
+        "type_label": type_label,
+        "list_endpoints": LIST_ENDPOINTS,
+    }
+
+
 def init_web(app: Flask) -> None:
-    """Register extensions and blueprints on the app."""
+    """Register extensions, blueprints, error pages, security headers and the language switch."""
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(TRANSLATIONS_DIR))
+    app.config.setdefault("PREBUILD_DEFAULT_KIT", not app.testing)
 
+    from .. import get_state
+    from .builds import BuildService
+    from .commons import bp as commons_bp
+    from .downloads import bp as downloads_bp
+    from .downloads import prebuild_command, prebuild_default_kit_once
+    from .errors import register_error_handlers
     from .kit_pages import bp as kit_bp
 
+    app.extensions["mallette_builds"] = BuildService(
+        get_state(app).engine,
+        build_dir=Path(app.config["BUILD_DIR"]),
+        base_url=app.config["BASE_URL"],
+        print_dir=Path(app.config["PRINT_DIR"]),
+        cards_dir=Path(app.config["CARDS_DIR"]),
+        max_active=int(app.config.get("MAX_ACTIVE_BUILDS", 4)),
+    )
     app.register_blueprint(kit_bp)
+    app.register_blueprint(commons_bp)
+    app.register_blueprint(downloads_bp)
+    app.add_url_rule("/langue", "set_language", set_language, methods=["POST"])
+    app.context_processor(_template_globals)
+    app.after_request(_security_headers)
+    app.before_request(prebuild_default_kit_once)
+    app.cli.add_command(prebuild_command)
+    register_error_handlers(app)
+
+    @app.template_global()
+    def current_path() -> str:
+        """The current path with its query string, for the language switch."""
+        path = request.full_path if request.query_string else request.path
+        return safe_next(path)
+
+    @app.template_global()
+    def format_number(value: float) -> str:
+        """A number in the interface language (thousands separators)."""
+        return str(format_decimal(value))
+
+    @app.template_global()
+    def filesize(size: int) -> str:
+        """A file size for people (Ko, Mo)."""
+        if size >= 1024 * 1024:
+            return _("%(n)s Mo", n=format_decimal(round(size / (1024 * 1024), 1)))
+        return _("%(n)s Ko", n=format_decimal(max(1, round(size / 1024))))
+
+    @app.template_global()
+    def all_deck_ids() -> list[str]:
+        """Ids of every deck (to rebuild a kit made of all decks)."""
+        from .printing_api import load_decks
+
+        return [deck.id for deck in load_decks()]
+
+    @app.template_global()
+    def item_url(item_id: str) -> str:
+        """The resource page of an item."""
+        return url_for("kit.resource", item_id=item_id)

@@ -1,18 +1,306 @@
-"""Browse the kit: home page listing the loaded items by type."""
+"""Browse the kit: home, lists by type, resource pages (the QR targets), search, licence."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, make_response, redirect, request, url_for
+from flask_babel import gettext as _
 
 from .. import get_state
-from ..kit.schema import FOLDERS
+from ..kit import ItemType, Kit, KitItem
+from ..kit.loader import sort_key
+from ..kit.schema import FOLDERS, REQUIRED_SECTIONS
+from ..kit.search import MAX_QUERY_LENGTH, facet_values, search
+from . import printing_api
+from .errors import error_response
+from .labels import MOMENT_LABELS, PART_LABELS, TYPE_DESCRIPTIONS
+from .rendered import rendered
+from .rendering import cached_page, render
 
+log = logging.getLogger(__name__)
 bp = Blueprint("kit", __name__)
+
+CARD_PAPERS = ("a4", "letter")
+_card_cache: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+_card_cache_size = 32
+_card_lock = threading.Lock()
+_card_slots = threading.BoundedSemaphore(2)
+
+
+def _kit() -> Kit:
+    return get_state().kit
+
+
+def _content_version() -> str:
+    return get_state().kit.content_hash
+
+
+#: Pages that depend only on their URL, the language, the content and the decks.
+cached = cached_page(_content_version, printing_api.decks_version)
+
+
+# -- home and lists -----------------------------------------------------------------------
 
 
 @bp.get("/")
-def home() -> str:
-    """Home page: what the mallette is and every loaded item, grouped by type."""
-    kit = get_state().kit
-    groups = [(item_type, kit.by_type(item_type)) for item_type in FOLDERS.values()]
-    return render_template("home.html", kit=kit, groups=[g for g in groups if g[1]])
+@cached
+def home() -> Response:
+    """Home page: what the mallette is, its parts, search and download."""
+    kit = _kit()
+    parts = [(t, TYPE_DESCRIPTIONS[t], len(kit.by_type(t))) for t in FOLDERS.values() if t in TYPE_DESCRIPTIONS]
+    pages = kit.by_type(ItemType.PAGE)
+    return render(
+        "kit/home.html",
+        "kit/_home.html",
+        parts=parts,
+        pages=[p for p in pages if p.id != "page-presentation"],
+    )
+
+
+def _list_page(item_type: ItemType, groups: Sequence[tuple[str | None, list[KitItem]]], **extra: Any) -> Response:
+    return render(
+        "kit/list.html",
+        "kit/_list.html",
+        item_type=item_type,
+        groups=groups,
+        total=sum(len(items) for _, items in groups),
+        **extra,
+    )
+
+
+@bp.get("/fiches")
+@cached
+def fiches() -> Response:
+    """The capitalisation fiches, by part."""
+    items = _kit().by_type(ItemType.FICHE)
+    groups = [
+        (str(PART_LABELS.get(part, part)), list(members))
+        for part, members in groupby(sorted(items, key=lambda i: i.get("partie", 0)), lambda i: i.get("partie", 0))
+    ]
+    return _list_page(ItemType.FICHE, groups)
+
+
+@bp.get("/postures")
+@cached
+def postures() -> Response:
+    """The posture cards."""
+    return _list_page(ItemType.POSTURE, [(None, _kit().by_type(ItemType.POSTURE))])
+
+
+@bp.get("/activites")
+@cached
+def activites() -> Response:
+    """The activity sheets, by moment of the visit."""
+    items = _kit().by_type(ItemType.ACTIVITE)
+    order = list(MOMENT_LABELS)
+    groups = []
+    for moment in order:
+        members = [i for i in items if i.get("moment") == moment]
+        if members:
+            groups.append((str(MOMENT_LABELS[moment]), members))
+    return _list_page(ItemType.ACTIVITE, groups)
+
+
+@bp.get("/grille")
+@cached
+def grille() -> Response:
+    """The questioning grid: every dimension with its questions."""
+    return _list_page(ItemType.DIMENSION, [(None, _kit().by_type(ItemType.DIMENSION))], show_questions=True)
+
+
+@bp.get("/structures")
+@cached
+def structures() -> Response:
+    """The member structures."""
+    return _list_page(ItemType.STRUCTURE, [(None, _kit().by_type(ItemType.STRUCTURE))])
+
+
+@bp.get("/initiatives")
+@cached
+def initiatives() -> Response:
+    """The initiative cards."""
+    return _list_page(ItemType.INITIATIVE, [(None, _kit().by_type(ItemType.INITIATIVE))])
+
+
+@bp.get("/glossaire")
+@cached
+def glossaire() -> Response:
+    """The glossary, alphabetical, grouped by initial."""
+    items = sorted(_kit().by_type(ItemType.NOTION), key=lambda i: sort_key(i.title))
+    groups = [
+        (letter.upper(), list(members))
+        for letter, members in groupby(items, key=lambda i: sort_key(i.title)[:1] or "#")
+    ]
+    return _list_page(ItemType.NOTION, groups, letters=True)
+
+
+# -- resource pages ---------------------------------------------------------------------------
+
+
+@bp.get("/r/<item_id>")
+@cached
+def resource(item_id: str) -> Response:
+    """An item's resource page: the target of the QR code printed on its card or sheet."""
+    kit = _kit()
+    item, via_alias = kit.resolve(item_id)
+    if item is None:
+        return _unknown_item(item_id)
+    if via_alias:
+        return redirect(url_for("kit.resource", item_id=item.id), code=301)  # type: ignore[return-value]
+    body = rendered(kit, item)
+    required = REQUIRED_SECTIONS.get(item.type, ())
+    sections = [(title, html) for title, html in body.sections if title in required] if required else []
+    return render(
+        "kit/resource.html",
+        "kit/_resource.html",
+        item=item,
+        body=body,
+        sections=sections,
+        related=kit.related(item),
+        sources=[(key, kit.sources.get(key, {})) for key in item.fields.sources],
+        places=printing_api.deck_places(kit, item),
+        moment_label=MOMENT_LABELS.get(item.get("moment") or "", ""),
+        part_label=PART_LABELS.get(item.get("partie") or 0, ""),
+    )
+
+
+def _unknown_item(item_id: str) -> Response:
+    words = " ".join(item_id.replace("-", " ").split())[:MAX_QUERY_LENGTH]
+    suggestions = search(get_state().engine, words, limit=5) if words else []
+    if not suggestions:
+        for word in words.split():
+            if len(word) > 3:
+                suggestions = search(get_state().engine, word, limit=5)
+                if suggestions:
+                    break
+    return render(
+        "kit/unknown.html",
+        "kit/_unknown.html",
+        status=404,
+        item_id=item_id,
+        query=words,
+        suggestions=suggestions,
+    )
+
+
+@bp.get("/r/<item_id>/carte.pdf")
+def card_pdf(item_id: str) -> Response:
+    """'Print this card': the one-card PDF (front and back on a sheet)."""
+    kit = _kit()
+    item, via_alias = kit.resolve(item_id)
+    if item is None:
+        return _unknown_item(item_id)
+    paper = request.args.get("papier", "a4")
+    if paper not in CARD_PAPERS:
+        return error_response(422, _("Format de papier inconnu : choisissez A4 ou Letter."))
+    if via_alias:
+        return redirect(url_for("kit.card_pdf", item_id=item.id, papier=paper), code=301)  # type: ignore[return-value]
+    if not printing_api.deck_places(kit, item):
+        return error_response(404, _("Cet élément n'est pas une carte : il n'a pas de version à imprimer seule."))
+    key = (kit.content_hash, item.id, paper)
+    with _card_lock:
+        pdf = _card_cache.get(key)
+        if pdf is not None:
+            _card_cache.move_to_end(key)
+    if pdf is None:
+        if not _card_slots.acquire(timeout=20):
+            return error_response(429, retry_after=30)
+        try:
+            config = current_app.config
+            pdf = printing_api.builder_module().render_card_pdf(
+                kit, item.id, base_url=config["BASE_URL"].rstrip("/"), print_dir=Path(config["PRINT_DIR"]),
+                cards_dir=Path(config["CARDS_DIR"]), paper=paper,
+            )
+        finally:
+            _card_slots.release()
+        with _card_lock:
+            _card_cache[key] = pdf
+            while len(_card_cache) > _card_cache_size:
+                _card_cache.popitem(last=False)
+    response = make_response(pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="carte-{item.id}.pdf"'
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+_facets: dict[str, tuple[str, list[tuple[str, int]]]] = {}
+
+
+def _facet_values(kind: str) -> list[tuple[str, int]]:
+    state = get_state()
+    cached = _facets.get(kind)
+    if cached and cached[0] == state.kit.content_hash:
+        return cached[1]
+    values = facet_values(state.engine, kind)
+    _facets[kind] = (state.kit.content_hash, values)
+    return values
+
+
+@bp.get("/recherche")
+def recherche() -> Response:
+    """Full-text search with filters; live results as an htmx fragment, a plain form without JavaScript."""
+    kit = _kit()
+    query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    item_type = request.args.get("type", "").strip()
+    tag = request.args.get("tag", "").strip()[:64]
+    dimension = request.args.get("dimension", "").strip()[:64]
+    if item_type and item_type not in {t.value for t in ItemType}:
+        return error_response(422, _("Type inconnu : choisissez un type dans la liste."))
+    if dimension and (kit.get(dimension) is None or kit.items[dimension].type is not ItemType.DIMENSION):
+        return error_response(422, _("Dimension inconnue : choisissez une dimension de la grille."))
+    searched = bool(query or item_type or tag or dimension)
+    hits = (
+        search(get_state().engine, query, type=item_type or None, tag=tag or None,
+               dimension=dimension or None, limit=60)
+        if searched else []
+    )
+    return render(
+        "search/search.html",
+        "search/_results.html",
+        query=query,
+        item_type=item_type,
+        tag=tag,
+        dimension=dimension,
+        searched=searched,
+        hits=hits,
+        types=[t for t in ItemType if kit.by_type(t)],
+        tags=_facet_values("tag"),
+        dimensions=kit.by_type(ItemType.DIMENSION),
+    )
+
+
+# -- licence ----------------------------------------------------------------------------------
+
+
+@bp.get("/licence")
+@cached
+def licence() -> Response:
+    """Licences: the content (CC BY-SA), the code, the fonts and htmx."""
+    kit = _kit()
+    page = kit.get("page-licence")
+    licences = sorted({item.licence for item in kit})
+    return render(
+        "kit/licence.html",
+        "kit/_licence.html",
+        page=page,
+        body=rendered(kit, page) if page else None,
+        licences=licences,
+    )
+
+
+@bp.app_template_global()
+def item_title(item_id: str) -> str:
+    """The title of an item by id (its id if unknown)."""
+    item = _kit().get(item_id)
+    return item.title if item else item_id

@@ -1,10 +1,24 @@
-"""One place deciding between a full page and an htmx fragment."""
+"""One place deciding between a full page and an htmx fragment, and the cache of rendered pages."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
-from flask import Response, make_response, render_template, request
+from flask import Response, g, make_response, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+#: Stands for the per-session CSRF token in cached pages; replaced on the way out.
+CSRF_PLACEHOLDER = "csrf-placeholder-5b1f0c2e9a"
+PAGE_CACHE_SIZE = 1024
+
+F = TypeVar("F", bound=Callable[..., Any])
+_pages: OrderedDict[tuple[str, ...], str] = OrderedDict()
+_pages_lock = threading.Lock()
 
 
 def wants_partial() -> bool:
@@ -17,14 +31,69 @@ def wants_partial() -> bool:
     )
 
 
+def _respond(html: str, status: int) -> Response:
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
+
+
 def render(template_full: str, template_partial: str, *, status: int = 200, **context: Any) -> Response:
     """Render the full page, or only its fragment for an htmx region request.
 
     Every page is also a full page at its URL; responses say they vary on `HX-Request` so that caches
-    keep the two forms apart.
+    keep the two forms apart. Inside a `cached_page` view, a 200 page is kept for the next requests.
     """
     partial = wants_partial()
-    html = render_template(template_partial if partial else template_full, partial=partial, **context)
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    return response
+    key = g.pop("page_cache_key", None)
+    template = template_partial if partial else template_full
+    if key is None or status != 200:
+        return _respond(render_template(template, partial=partial, **context), status)
+    html = render_template(template, partial=partial, csrf_token=lambda: CSRF_PLACEHOLDER, **context)
+    with _pages_lock:
+        _pages[key] = html
+        while len(_pages) > PAGE_CACHE_SIZE:
+            _pages.popitem(last=False)
+    return _respond(html, status)
+
+
+def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
+    """Cache the rendered page of a GET view that depends only on its URL, the language and the content.
+
+    `parts` give further strings the page depends on (e.g. the content version). The CSRF token is
+    left out of the cache and put back into each response.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = (
+                view.__name__,
+                request.script_root,
+                request.full_path,
+                str(get_locale()),
+                "partial" if wants_partial() else "full",
+                *(part() for part in parts),
+            )
+            with _pages_lock:
+                html = _pages.get(key)
+                if html is not None:
+                    _pages.move_to_end(key)
+            if html is not None:
+                return _respond(html, 200)
+            g.page_cache_key = key
+            try:
+                return view(*args, **kwargs)
+            finally:
+                g.pop("page_cache_key", None)
+
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def clear_page_cache() -> None:
+    """Forget every cached page."""
+    with _pages_lock:
+        _pages.clear()

@@ -1,0 +1,233 @@
+"""The A4/Letter booklet: cover, colophon, presentation, contents, fiches, activity sheets, grid
+worksheet, structure monographs, glossary, and the list of the decks that follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from app.kit.loader import sort_key
+from app.kit.markdown import render_inline
+from app.kit.model import Kit, KitItem
+from app.kit.schema import FICHE_PARTS, MOMENTS, REQUIRED_SECTIONS, ItemType
+
+from .cards import MALLETTE_NAME, coloured_icon, euros, markdown_for
+from .decks import Deck
+from .qr import qr_svg, resource_url
+from .theme import PAPER_LABELS, PAPERS, TYPE_STYLES, tint
+
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+)
+
+
+def french_date(moment: datetime) -> str:
+    """22 novembre 2026."""
+    day = "1er" if moment.day == 1 else str(moment.day)
+    return f"{day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def minutes_label(total: int) -> str:
+    """75 -> '1 h 15', 40 -> '40 min'."""
+    if total < 60:
+        return f"{total} min"
+    hours, minutes = divmod(total, 60)
+    return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+
+
+def clock(minutes: int) -> str:
+    """Elapsed time as h:mm."""
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class DeckEntry:
+    """A deck listed at the end of the booklet."""
+
+    deck: Deck
+    cards: int
+    pages: int
+    file: str
+
+
+class BookletBuilder:
+    """Builds the booklet template context from the kit."""
+
+    def __init__(self, kit: Kit, *, base_url: str, print_dir: Path) -> None:
+        self.kit = kit
+        self.base_url = base_url
+        self.print_dir = Path(print_dir)
+
+    def qr(self, item: KitItem) -> Markup:
+        """The item's QR code."""
+        url = resource_url(self.base_url, item.id)
+        return Markup(qr_svg(url, f"QR code : {item.title} — {url}"))  # noqa: S704 - escaped
+
+    def style(self, kind: str) -> dict[str, Any]:
+        """Colour, tint and icons of an item type."""
+        colour, icon = TYPE_STYLES[kind]
+        return {
+            "colour": colour,
+            "tint": tint(colour, 0.1),
+            "icon": coloured_icon(self.print_dir, icon, colour),
+            "icon_white": coloured_icon(self.print_dir, icon, "#ffffff"),
+        }
+
+    def base(self, item: KitItem) -> dict[str, Any]:
+        """What every item view has."""
+        return {
+            "item": item,
+            "id": item.id,
+            "anchor": f"item-{item.id}",
+            "qr": self.qr(item),
+            "url": resource_url(self.base_url, item.id).split("://", 1)[-1],
+            "summary": render_inline(item.summary),
+        }
+
+    def fiche(self, item: KitItem) -> dict[str, Any]:
+        """A capitalisation fiche with its four rubriques."""
+        md = markdown_for(self.kit, self.base_url, item)
+        titles = REQUIRED_SECTIONS[ItemType.FICHE]
+        return {
+            **self.base(item),
+            "numero": item.get("numero"),
+            "intro": md(item.intro),
+            "sections": [(t, md(item.section(t))) for t in titles],
+        }
+
+    def activity(self, item: KitItem) -> dict[str, Any]:
+        """An activity sheet with its timed steps."""
+        md = markdown_for(self.kit, self.base_url, item)
+        steps, start = [], 0
+        for step in item.get("etapes", []):
+            steps.append(
+                {
+                    "title": render_inline(step.titre),
+                    "minutes": step.minutes,
+                    "from": clock(start),
+                    "to": clock(start + step.minutes),
+                    "text": render_inline(step.consigne),
+                }
+            )
+            start += step.minutes
+        dims = [self.kit.get(d) for d in item.get("dimensions", [])]
+        return {
+            **self.base(item),
+            "objective": render_inline(item.get("objectif", "")),
+            "duration": minutes_label(item.get("duree", 0)),
+            "participants": render_inline(item.get("participants", "")),
+            "moment": MOMENTS.get(item.get("moment", ""), ""),
+            "materiel": [render_inline(m) for m in item.get("materiel", [])],
+            "productions": [render_inline(p) for p in item.get("productions", [])],
+            "dimensions": [d.title for d in dims if d is not None],
+            "steps": steps,
+            "total": minutes_label(start),
+            "body": md(item.body),
+        }
+
+    def dimension(self, item: KitItem) -> dict[str, Any]:
+        """A grid dimension as a worksheet."""
+        md = markdown_for(self.kit, self.base_url, item)
+        return {
+            **self.base(item),
+            "body": md(item.body),
+            "questions": [render_inline(q) for q in item.get("questions", [])],
+        }
+
+    def structure(self, item: KitItem) -> dict[str, Any]:
+        """A structure monograph."""
+        md = markdown_for(self.kit, self.base_url, item)
+        facts: list[tuple[str, Any]] = [
+            ("Nom complet", render_inline(item.get("nom_complet", ""))),
+            ("Territoire", render_inline(item.get("territoire", ""))),
+        ]
+        if item.get("equipe"):
+            facts.append(("Équipe", [render_inline(t) for t in item.get("equipe")]))
+        if item.get("budget_euros") is not None:
+            facts.append(("Budget", euros(item.get("budget_euros"))))
+        for key, label in (("financeurs", "Financeurs"), ("valeurs", "Valeurs"), ("missions", "Missions")):
+            if item.get(key):
+                facts.append((label, [render_inline(v) for v in item.get(key)]))
+        if item.get("visite"):
+            facts.append(("Visite apprenante", render_inline(item.get("visite"))))
+        return {**self.base(item), "facts": facts, "body": md(item.body)}
+
+    def notion(self, item: KitItem) -> dict[str, Any]:
+        """A glossary entry."""
+        md = markdown_for(self.kit, self.base_url, item)
+        return {**self.base(item), "body": md(item.body)}
+
+    def page(self, item: KitItem) -> dict[str, Any]:
+        """An opening page."""
+        md = markdown_for(self.kit, self.base_url, item)
+        return {**self.base(item), "body": md(item.body)}
+
+    def context(
+        self,
+        *,
+        territory: str,
+        paper: str,
+        edition: str,
+        decks: list[DeckEntry],
+        meta: dict[str, str],
+        date: datetime,
+    ) -> dict[str, Any]:
+        """The whole booklet context."""
+        kit = self.kit
+        fiches = [self.fiche(i) for i in kit.by_type(ItemType.FICHE)]
+        parts = [
+            {"number": n, "title": title, "fiches": [f for f in fiches if f["item"].get("partie") == n]}
+            for n, title in FICHE_PARTS.items()
+        ]
+        notions = sorted(kit.by_type(ItemType.NOTION), key=lambda i: sort_key(i.title))
+        letters: list[dict[str, Any]] = []
+        for item in notions:
+            letter = sort_key(item.title)[:1].upper()
+            if not letters or letters[-1]["letter"] != letter:
+                letters.append({"letter": letter, "notions": []})
+            letters[-1]["notions"].append(self.notion(item))
+        sections = [
+            ("fiches", "Fiches de capitalisation", "fiche", bool(fiches)),
+            ("activites", "Fiches activité", "activite", bool(kit.by_type(ItemType.ACTIVITE))),
+            ("grille", "Grille de questionnement", "dimension", bool(kit.by_type(ItemType.DIMENSION))),
+            ("structures", "Structures membres", "structure", bool(kit.by_type(ItemType.STRUCTURE))),
+            ("glossaire", "Glossaire", "notion", bool(notions)),
+            ("jeux", "Jeux de cartes", "posture", bool(decks)),
+        ]
+        paper_w, paper_h = PAPERS[paper]
+        return {
+            "mallette": MALLETTE_NAME,
+            "territory": territory,
+            "meta": meta,
+            "date": french_date(date),
+            "version": kit.version,
+            "content_hash": kit.content_hash,
+            "paper": {"id": paper, "w": paper_w, "h": paper_h, "label": PAPER_LABELS[paper]},
+            "edition": "imprimerie" if edition == "shop" else "maison ou bureau",
+            "styles": {kind: self.style(kind) for kind in TYPE_STYLES},
+            "type_order": ["fiche", "posture", "activite", "dimension", "structure", "initiative",
+                           "notion"],
+            "pages": [self.page(i) for i in kit.by_type(ItemType.PAGE)],
+            "parts": parts,
+            "activities": [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)],
+            "dimensions": [self.dimension(i) for i in kit.by_type(ItemType.DIMENSION)],
+            "structures": [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)],
+            "letters": letters,
+            "decks": decks,
+            "sections": [s for s in sections if s[3]],
+            "sources": [
+                {"key": key, "title": str(value.get("title") or value.get("titre") or key),
+                 "detail": ", ".join(
+                     str(value[k]) for k in ("author", "auteur", "year", "annee") if value.get(k)
+                 )}
+                for key, value in kit.sources.items()
+            ],
+            "counts": {t.value: len(kit.by_type(t)) for t in ItemType},
+            "home_url": self.base_url.split("://", 1)[-1],
+            "home_qr": Markup(qr_svg(self.base_url, f"QR code : {self.base_url}")),  # noqa: S704
+        }

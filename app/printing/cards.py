@@ -1,0 +1,236 @@
+"""Card views and deck documents: home/office sheets, print-shop pages and single cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from app.kit.markdown import render_inline, render_markdown
+from app.kit.model import Kit, KitItem
+from app.kit.schema import MOMENTS
+
+from .decks import Deck, deck_items
+from .imposition import Grid, home_grid
+from .qr import qr_svg, resource_url
+from .theme import CARD_SIZE_LABELS, PAPER_LABELS, PAPERS, icon_svg, tint
+
+MALLETTE_NAME = "Mallette pédagogique du MES"
+SHOP_BLEED_MM = 3.0
+
+
+@dataclass(frozen=True)
+class CardView:
+    """Everything a card template needs, already rendered and escaped."""
+
+    item: KitItem
+    deck: Deck
+    number: int
+    total: int
+    url: str
+    qr: Markup
+    icon: Markup
+    icon_white: Markup
+    tint: str
+    parts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def display_url(self) -> str:
+        """The QR target without its scheme, printed under the code."""
+        return self.url.split("://", 1)[-1]
+
+
+def markdown_for(kit: Kit, base_url: str, item: KitItem | None = None):  # type: ignore[no-untyped-def]
+    """A Markdown renderer that links glossary terms to their resource page."""
+
+    def render(text: str | None) -> Markup:
+        if not text:
+            return Markup("")
+        return render_markdown(
+            text,
+            glossary=kit.glossary,
+            href_for=lambda target: resource_url(base_url, target),
+            skip_id=item.id if item is not None else None,
+        )
+
+    return render
+
+
+def coloured_icon(print_dir: Path, name: str, colour: str) -> Markup:
+    """An icon SVG from print/icons/ drawn in `colour` (a validated #rrggbb)."""
+    svg = icon_svg(Path(print_dir), name).replace("currentColor", colour)
+    return Markup(svg.replace("<svg ", '<svg aria-hidden="true" ', 1))  # noqa: S704 - our own file
+
+
+def euros(value: int | None) -> str:
+    """643240 -> '643 240 €' (narrow no-break spaces)."""
+    if value is None:
+        return ""
+    return f"{value:,}".replace(",", "\u202f") + "\u00a0€"
+
+
+def card_parts(item: KitItem, kit: Kit, base_url: str) -> dict[str, Any]:
+    """The type-specific content of a card front, rendered through `render_markdown`."""
+    md = markdown_for(kit, base_url, item)
+    kind = item.type.value
+    if kind == "posture":
+        return {
+            "what": md(item.section("Ce que c'est")),
+            "do": md(item.section("À faire")),
+            "avoid": md(item.section("À éviter")),
+            "question": md(item.section("Une question à se poser")),
+        }
+    if kind == "activite":
+        steps = []
+        start = 0
+        for step in item.get("etapes", []):
+            steps.append({"title": render_inline(step.titre), "minutes": step.minutes, "start": start})
+            start += step.minutes
+        return {
+            "objective": render_inline(item.get("objectif", "")),
+            "duration": item.get("duree"),
+            "participants": render_inline(item.get("participants", "")),
+            "moment": MOMENTS.get(item.get("moment", ""), ""),
+            "steps": steps,
+        }
+    if kind == "initiative":
+        return {
+            "facts": [
+                ("Territoire", render_inline(item.get("territoire", ""))),
+                ("Porteur", render_inline(item.get("porteur", ""))),
+                ("Besoin", render_inline(item.get("besoin", ""))),
+                ("Innovation", render_inline(item.get("innovation", ""))),
+            ]
+        }
+    if kind == "notion":
+        return {"definition": md(item.body)}
+    if kind == "dimension":
+        return {"questions": [render_inline(q) for q in item.get("questions", [])]}
+    if kind == "structure":
+        return {
+            "full_name": render_inline(item.get("nom_complet", "")),
+            "territory": render_inline(item.get("territoire", "")),
+            "budget": euros(item.get("budget_euros")),
+            "team": [render_inline(t) for t in item.get("equipe", [])],
+        }
+    return {"summary": render_inline(item.summary)}
+
+
+def card_views(deck: Deck, kit: Kit, *, base_url: str, print_dir: Path) -> list[CardView]:
+    """The deck's cards, numbered, with their QR codes and rendered content."""
+    items = deck_items(deck, kit)
+    total = len(items)
+    icon = coloured_icon(print_dir, deck.icon, deck.colour)
+    white = coloured_icon(print_dir, deck.icon, "#ffffff")
+    views = []
+    for number, item in enumerate(items, start=1):
+        url = resource_url(base_url, item.id)
+        views.append(
+            CardView(
+                item=item,
+                deck=deck,
+                number=number,
+                total=total,
+                url=url,
+                qr=Markup(qr_svg(url, f"QR code : {item.title} — {url}")),  # noqa: S704 - escaped
+                icon=icon,
+                icon_white=white,
+                tint=tint(deck.colour, 0.1),
+                parts=card_parts(item, kit, base_url),
+            )
+        )
+    return views
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A card side placed on a sheet."""
+
+    card: CardView
+    x: float
+    y: float
+    rotation: int
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One printed page of a home-edition deck."""
+
+    side: str  # "recto" | "verso"
+    number: int
+    count: int
+    cells: list[Placed]
+
+
+def home_sheets(cards: list[CardView], grid: Grid, back_offset_mm: float) -> list[Sheet]:
+    """Front sheets each followed by its mirrored back sheet."""
+    sheets: list[Sheet] = []
+    count = grid.sheets(len(cards))
+    for number in range(count):
+        group = cards[number * grid.per_sheet : (number + 1) * grid.per_sheet]
+        fronts, backs = [], []
+        for index, card in enumerate(group):
+            x, y = grid.position(*grid.front_cell(index))
+            fronts.append(Placed(card, x, y, 90 if grid.rotated else 0))
+            bx, by = grid.position(*grid.back_cell(index), offset_x=back_offset_mm)
+            backs.append(Placed(card, bx, by, -90 if grid.rotated else 0))
+        sheets.append(Sheet("recto", number + 1, count, fronts))
+        sheets.append(Sheet("verso", number + 1, count, backs))
+    return sheets
+
+
+def home_context(
+    deck: Deck, cards: list[CardView], *, paper: str, back_offset_mm: float, meta: dict[str, str]
+) -> dict[str, Any]:
+    """Template context of a home/office deck document."""
+    grid = home_grid(deck.size, paper)
+    paper_w, paper_h = PAPERS[paper]
+    return {
+        "deck": deck,
+        "grid": grid,
+        "sheets": home_sheets(cards, grid, back_offset_mm),
+        "paper": {"w": paper_w, "h": paper_h, "label": PAPER_LABELS[paper], "id": paper},
+        "size_label": CARD_SIZE_LABELS[deck.size],
+        "offset": back_offset_mm,
+        "mallette": MALLETTE_NAME,
+        "meta": meta,
+        "cut_x": [round(grid.x0 + i * grid.cell_w, 3) for i in range(grid.cols + 1)],
+        "cut_y": [round(grid.y0 + i * grid.cell_h, 3) for i in range(grid.rows + 1)],
+    }
+
+
+def shop_context(deck: Deck, cards: list[CardView], *, meta: dict[str, str]) -> dict[str, Any]:
+    """Template context of a print-shop deck: one card per page with bleed, fronts and backs alternating."""
+    return {
+        "deck": deck,
+        "cards": cards,
+        "bleed": SHOP_BLEED_MM,
+        "mallette": MALLETTE_NAME,
+        "size_label": CARD_SIZE_LABELS[deck.size],
+        "meta": meta,
+    }
+
+
+def single_context(card: CardView, *, paper: str, meta: dict[str, str]) -> dict[str, Any]:
+    """Template context of one card on a sheet: side by side to fold, or recto/verso pages."""
+    paper_w, paper_h = PAPERS[paper]
+    w, h = card.deck.width_mm, card.deck.height_mm
+    fold = 2 * w + 24 <= paper_w
+    if fold:
+        x = round((paper_w - 2 * w) / 2, 3)
+        y = round((paper_h - h) / 2 - 20, 3)
+    else:
+        x = round((paper_w - w) / 2, 3)
+        y = round((paper_h - h) / 2, 3)
+    return {
+        "card": card,
+        "deck": card.deck,
+        "fold": fold,
+        "x": x,
+        "y": y,
+        "paper": {"w": paper_w, "h": paper_h, "label": PAPER_LABELS[paper], "id": paper},
+        "mallette": MALLETTE_NAME,
+        "meta": meta,
+    }

@@ -1,0 +1,663 @@
+"""Territory kits: one PDF per deck, the booklet, a whole-kit PDF with bookmarks, and a ZIP.
+
+Each deck and the booklet are rendered as one WeasyPrint document each, in parallel across cores
+(forked workers inherit the loaded fonts and stylesheets), and cached by a hash of everything that
+goes into them, so that an unchanged part is never rendered twice. Output is deterministic: PDF
+dates come from the content files, identifiers from the input hash, ZIP entries have fixed dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pydyf
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    ByteStringObject,
+    NameObject,
+    TextStringObject,
+)
+
+from app.kit.model import Kit, KitItem
+from app.kit.schema import ItemType
+
+from .booklet import BookletBuilder, DeckEntry
+from .cards import (
+    MALLETTE_NAME,
+    card_views,
+    home_context,
+    shop_context,
+    single_context,
+)
+from .decks import Deck, deck_items, decks_for_item, load_decks, missing_items
+from .imposition import home_page_count, shop_page_count
+from .render import (
+    CardOverflowError,
+    PrintError,
+    find_overflows,
+    pdf_bytes,
+    render_html,
+    resources,
+)
+from .theme import PAPERS, TYPE_STYLES
+
+#: Bump when the rendering changes in a way the asset hash does not see.
+PIPELINE_VERSION = "1"
+PAPER_CHOICES = tuple(PAPERS)
+EDITIONS = ("home", "shop")
+MAX_OFFSET_MM = 10.0
+ProgressFn = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class KitOptions:
+    """What a territory asks for: its name, paper, edition, decks and printer back offset."""
+
+    territory: str
+    paper: str = "a4"
+    edition: str = "home"
+    decks: tuple[str, ...] = ()
+    back_offset_mm: float = 0.0
+
+    def __post_init__(self) -> None:
+        territory = " ".join(str(self.territory).split())
+        if not territory or len(territory) > 80:
+            raise ValueError("le nom du territoire doit faire de 1 à 80 caractères")
+        if self.paper not in PAPER_CHOICES:
+            raise ValueError(f"papier « {self.paper} » inconnu ({', '.join(PAPER_CHOICES)})")
+        if self.edition not in EDITIONS:
+            raise ValueError(f"édition « {self.edition} » inconnue ({', '.join(EDITIONS)})")
+        if not -MAX_OFFSET_MM <= float(self.back_offset_mm) <= MAX_OFFSET_MM:
+            raise ValueError(f"le décalage du verso doit rester entre -{MAX_OFFSET_MM:g} et {MAX_OFFSET_MM:g} mm")
+        object.__setattr__(self, "territory", territory)
+        object.__setattr__(self, "decks", tuple(self.decks))
+        object.__setattr__(self, "back_offset_mm", round(float(self.back_offset_mm), 2))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as plain data."""
+        return {
+            "territory": self.territory,
+            "paper": self.paper,
+            "edition": self.edition,
+            "decks": list(self.decks),
+            "back_offset_mm": self.back_offset_mm,
+        }
+
+    def cache_key(self, content_hash: str) -> str:
+        """Hex digest of the options and the content hash (and the pipeline version)."""
+        payload = json.dumps(
+            {"options": self.as_dict(), "content": content_hash, "pipeline": PIPELINE_VERSION},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KitResult:
+    """What `build_kit` wrote: every file (PDFs then the ZIP), the ZIP, the whole-kit PDF, its pages."""
+
+    files: list[Path]
+    zip_path: Path
+    whole_pdf: Path
+    pages: int
+
+
+# --------------------------------------------------------------------------- hashing, dates
+
+
+def _sha(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(str(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _assets_hash_cached(print_dir: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256(PIPELINE_VERSION.encode())
+    for rel, _size, _mtime in stamp:
+        digest.update(rel.encode())
+        digest.update(Path(print_dir, rel).read_bytes() if not rel.startswith("@") else b"")
+    code_dir = Path(__file__).parent
+    for path in sorted(code_dir.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def assets_hash(print_dir: Path) -> str:
+    """Hash of the print assets (templates, CSS, fonts, icons) and of this package's code."""
+    root = Path(print_dir)
+    stamp = tuple(
+        (p.relative_to(root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    code = tuple(
+        ("@" + p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(Path(__file__).parent.glob("*.py"))
+    )
+    return _assets_hash_cached(str(root), stamp + code)
+
+
+def content_date(kit: Kit, items: Iterable[KitItem] | None = None) -> datetime:
+    """The date printed and stored in PDFs: `SOURCE_DATE_EPOCH`, else the newest content file."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    chosen = list(items) if items is not None else list(kit)
+    stamps = []
+    for item in chosen:
+        try:
+            stamps.append(int((kit.root / item.path).stat().st_mtime))
+        except OSError:
+            continue
+    return datetime.fromtimestamp(max(stamps) if stamps else 0, UTC)
+
+
+def _meta(title: str, description: str, date: datetime, keywords: str) -> dict[str, str]:
+    return {
+        "title": title,
+        "author": "Mouvement pour l'Économie Solidaire",
+        "description": description,
+        "keywords": keywords,
+        "generator": f"Mallette, chaîne d'impression v{PIPELINE_VERSION}",
+        "date": date.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+    }
+
+
+def slugify(text: str) -> str:
+    """'Pays de Couserans' -> 'pays-de-couserans' (ASCII, for file names)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:50] or "territoire"
+
+
+# --------------------------------------------------------------------------- PDF finishers
+
+
+def _finisher(*, viewer: bool, shop_bleed_mm: float | None) -> Callable[[Any, Any], None]:
+    """Set viewer preferences (no scaling, long-edge duplex) and the print-shop BleedBox."""
+
+    def finish(_document: Any, pdf: Any) -> None:
+        if viewer:
+            pdf.catalog["ViewerPreferences"] = pydyf.Dictionary(
+                {"PrintScaling": "/None", "Duplex": "/DuplexFlipLongEdge", "DisplayDocTitle": "true"}
+            )
+        if shop_bleed_mm is not None:
+            bleed = shop_bleed_mm * 72 / 25.4
+            for obj in pdf.objects:
+                if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page" and "TrimBox" in obj:
+                    left, top, right, bottom = (float(v) for v in obj["TrimBox"])
+                    obj["BleedBox"] = pydyf.Array(
+                        [round(left - bleed, 3), round(top - bleed, 3), round(right + bleed, 3),
+                         round(bottom + bleed, 3)]
+                    )
+
+    return finish
+
+
+# --------------------------------------------------------------------------- part rendering
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One document to render: a deck or the booklet."""
+
+    name: str  # "deck:<id>" | "booklet"
+    key: str
+    weight: int
+
+
+@dataclass
+class _Job:
+    """Shared inputs of a build (inherited by forked workers)."""
+
+    kit: Kit
+    options: KitOptions
+    decks: dict[str, Deck]
+    entries: list[DeckEntry]
+    base_url: str
+    print_dir: Path
+
+
+_current_job: _Job | None = None
+
+
+def _render_deck(job: _Job, deck: Deck, key: str) -> tuple[bytes, int, list[tuple[str, str, float]]]:
+    res = resources(job.print_dir)
+    cards = card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    date = content_date(job.kit, [c.item for c in cards])
+    edition = job.options.edition
+    meta = _meta(
+        f"{deck.title} — {MALLETTE_NAME}",
+        f"{deck.description} Édition {'imprimerie' if edition == 'shop' else 'maison ou bureau'}.",
+        date,
+        f"mallette, économie solidaire, cartes, {deck.id}",
+    )
+    if edition == "shop":
+        document = render_html(res, "deck-shop.html", shop_context(deck, cards, meta=meta), "cards.css")
+        finisher = _finisher(viewer=False, shop_bleed_mm=3.0)
+    else:
+        context = home_context(
+            deck, cards, paper=job.options.paper, back_offset_mm=job.options.back_offset_mm, meta=meta
+        )
+        document = render_html(res, "deck-home.html", context, "cards.css")
+        finisher = _finisher(viewer=True, shop_bleed_mm=None)
+    overflows = find_overflows(document)
+    if overflows:
+        return b"", len(document.pages), overflows
+    return pdf_bytes(document, key, finisher=finisher), len(document.pages), []
+
+
+def _render_booklet(job: _Job, key: str) -> tuple[bytes, int, list[tuple[str, str, float]]]:
+    res = resources(job.print_dir)
+    date = content_date(job.kit)
+    builder = BookletBuilder(job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    meta = _meta(
+        f"{MALLETTE_NAME} — {job.options.territory}",
+        f"Livret de la mallette pédagogique pour le territoire {job.options.territory}.",
+        date,
+        "mallette, économie solidaire, fiches, activités, grille, glossaire",
+    )
+    context = builder.context(
+        territory=job.options.territory,
+        paper=job.options.paper,
+        edition=job.options.edition,
+        decks=job.entries,
+        meta=meta,
+        date=date,
+    )
+    document = render_html(res, "booklet.html", context, "booklet.css")
+    data = pdf_bytes(document, key, finisher=_finisher(viewer=False, shop_bleed_mm=None))
+    return data, len(document.pages), []
+
+
+def _run_part(name: str, key: str) -> tuple[str, bytes, int, list[tuple[str, str, float]]]:
+    job = _current_job
+    assert job is not None, "no build in progress"
+    if name == "booklet":
+        data, pages, overflows = _render_booklet(job, key)
+    else:
+        data, pages, overflows = _render_deck(job, job.decks[name.split(":", 1)[1]], key)
+    return name, data, pages, overflows
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def _select_decks(kit: Kit, options: KitOptions, cards_dir: Path, print_dir: Path) -> list[Deck]:
+    decks = load_decks(cards_dir, print_dir)
+    known = {d.id: d for d in decks}
+    unknown = [d for d in options.decks if d not in known]
+    if unknown:
+        raise PrintError(f"jeu(x) inconnu(s) : {', '.join(unknown)} (jeux : {', '.join(known)})")
+    chosen = [d for d in decks if not options.decks or d.id in options.decks]
+    problems = [
+        f"{d.path}: elements: « {item_id} » n'est pas un élément valide de type {d.item_type}"
+        for d in chosen
+        for item_id in missing_items(d, kit)
+    ]
+    if problems:
+        raise PrintError("\n".join(problems))
+    return [d for d in chosen if deck_items(d, kit)]
+
+
+def _deck_key(deck: Deck, kit: Kit, options: KitOptions, base_url: str, assets: str) -> str:
+    items = deck_items(deck, kit)
+    return _sha(
+        "deck", assets, deck.fingerprint(), [(i.id, i.checksum) for i in items],
+        sorted(kit.glossary.items()), options.paper if options.edition == "home" else "-",
+        options.edition, options.back_offset_mm, base_url, content_date(kit, items).isoformat(),
+    )
+
+
+def build_kit(
+    kit: Kit,
+    options: KitOptions,
+    out_dir: Path,
+    *,
+    base_url: str,
+    print_dir: Path,
+    cards_dir: Path,
+    progress: ProgressFn | None = None,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+) -> KitResult:
+    """Build a territory kit into `out_dir`; report progress as (percent, French message).
+
+    Raises `PrintError` (e.g. `CardOverflowError` naming every card whose text overflows) and
+    `DeckError` for invalid deck files. `cache_dir` defaults to `<out_dir>/../.print-cache`.
+    """
+    global _current_job
+    report = progress or (lambda _p, _m: None)
+    out_dir, print_dir, cards_dir = Path(out_dir), Path(print_dir), Path(cards_dir)
+    cache = Path(cache_dir) if cache_dir is not None else out_dir.resolve().parent / ".print-cache"
+    report(0, "Préparation de la mallette")
+    decks = _select_decks(kit, options, cards_dir, print_dir)
+    assets = assets_hash(print_dir)
+    slug = slugify(options.territory)
+
+    entries = []
+    deck_keys: dict[str, str] = {}
+    for deck in decks:
+        count = len(deck_items(deck, kit))
+        pages = (
+            shop_page_count(count) if options.edition == "shop"
+            else home_page_count(count, deck.size, options.paper)
+        )
+        entries.append(DeckEntry(deck, count, pages, f"{slug}-jeu-{deck.id}.pdf"))
+        deck_keys[deck.id] = _deck_key(deck, kit, options, base_url, assets)
+    booklet_key = _sha(
+        "booklet", assets, kit.content_hash, options.as_dict(), base_url,
+        [(e.deck.fingerprint(), e.cards, e.pages, e.file) for e in entries],
+        content_date(kit).isoformat(),
+    )
+    parts = [_Part("booklet", booklet_key, 10_000)] + [
+        _Part(f"deck:{e.deck.id}", deck_keys[e.deck.id], e.cards) for e in entries
+    ]
+    whole_key = _sha("whole", [p.key for p in parts], options.as_dict())
+
+    # Fast path: the whole kit was built with these exact inputs.
+    manifest_path = cache / "kits" / f"{whole_key}.json"
+    if manifest_path.is_file():
+        result = _restore(manifest_path, cache, out_dir)
+        if result is not None:
+            report(100, "Mallette prête (déjà à jour)")
+            return result
+
+    rendered: dict[str, tuple[bytes, int]] = {}
+    todo: list[_Part] = []
+    for part in parts:
+        hit = _cache_get(cache, part.key)
+        if hit is not None:
+            rendered[part.name] = hit
+        else:
+            todo.append(part)
+    done = len(rendered)
+    total = len(parts)
+    report(5, f"{done} partie(s) déjà prête(s), {len(todo)} à composer")
+
+    job = _Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir)
+    overflows: list[tuple[str, str, float]] = []
+    _current_job = job
+    try:
+        for name, data, pages, problems in _run_parts(todo, print_dir, workers):
+            done += 1
+            if problems:
+                overflows.extend(problems)
+            else:
+                rendered[name] = (data, pages)
+                key = next(p.key for p in todo if p.name == name)
+                _cache_put(cache, key, data, pages)
+            report(5 + int(80 * done / total), _part_label(name, job) + " composé")
+    finally:
+        _current_job = None
+    if overflows:
+        raise CardOverflowError(sorted(overflows), {i.id: i.path for i in kit})
+
+    report(88, "Assemblage du PDF complet")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    booklet_path = out_dir / f"{slug}-livret.pdf"
+    booklet_path.write_bytes(rendered["booklet"][0])
+    files.append(booklet_path)
+    deck_paths = []
+    for entry in entries:
+        path = out_dir / entry.file
+        path.write_bytes(rendered[f"deck:{entry.deck.id}"][0])
+        files.append(path)
+        deck_paths.append((entry, path))
+    whole_path = out_dir / f"{slug}-mallette-complete.pdf"
+    date = content_date(kit)
+    pages = _merge(booklet_path, deck_paths, whole_path, options, date, whole_key)
+    files.insert(0, whole_path)
+    report(95, "Création de l'archive ZIP")
+    zip_path = out_dir / f"{slug}-mallette.zip"
+    _zip(zip_path, files, date)
+    files.append(zip_path)
+    _save_manifest(manifest_path, cache, files, whole_path, zip_path, pages)
+    report(100, "Mallette prête")
+    return KitResult(files=files, zip_path=zip_path, whole_pdf=whole_path, pages=pages)
+
+
+def _part_label(name: str, job: _Job) -> str:
+    if name == "booklet":
+        return "Livret"
+    deck = job.decks[name.split(":", 1)[1]]
+    return f"Jeu « {deck.title} »"
+
+
+def _run_parts(
+    todo: list[_Part], print_dir: Path, workers: int | None
+) -> Iterable[tuple[str, bytes, int, list[tuple[str, str, float]]]]:
+    if not todo:
+        return
+    ordered = sorted(todo, key=lambda p: -p.weight)
+    count = workers if workers is not None else min(os.cpu_count() or 1, len(ordered))
+    count = max(1, min(count, len(ordered)))
+    # Load fonts and stylesheets before forking: workers inherit them.
+    resources(print_dir)
+    if count == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for part in ordered:
+            yield _run_part(part.name, part.key)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        futures = [pool.submit(_run_part, part.name, part.key) for part in ordered]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _cache_get(cache: Path, key: str) -> tuple[bytes, int] | None:
+    pdf, meta = cache / "parts" / f"{key}.pdf", cache / "parts" / f"{key}.json"
+    try:
+        pages = int(json.loads(meta.read_text())["pages"])
+        return pdf.read_bytes(), pages
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _cache_put(cache: Path, key: str, data: bytes, pages: int) -> None:
+    _atomic_write(cache / "parts" / f"{key}.pdf", data)
+    _atomic_write(cache / "parts" / f"{key}.json", json.dumps({"pages": pages}).encode())
+
+
+def _save_manifest(
+    manifest: Path, cache: Path, files: list[Path], whole: Path, zip_path: Path, pages: int
+) -> None:
+    store = cache / "files"
+    entries = []
+    for path in files:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        target = store / digest
+        if not target.exists():
+            _atomic_write(target, path.read_bytes())
+        entries.append({"name": path.name, "sha256": digest})
+    data = {"files": entries, "whole": whole.name, "zip": zip_path.name, "pages": pages}
+    _atomic_write(manifest, json.dumps(data, indent=1).encode())
+
+
+def _restore(manifest: Path, cache: Path, out_dir: Path) -> KitResult | None:
+    try:
+        data = json.loads(manifest.read_text())
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = []
+        for entry in data["files"]:
+            source = cache / "files" / entry["sha256"]
+            target = out_dir / entry["name"]
+            if not source.is_file():
+                return None
+            if not (target.is_file() and target.stat().st_size == source.stat().st_size
+                    and _same_file(source, target)):
+                shutil.copyfile(source, target)
+            files.append(target)
+        return KitResult(files=files, zip_path=out_dir / data["zip"], whole_pdf=out_dir / data["whole"],
+                         pages=int(data["pages"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.read_bytes() == b.read_bytes()
+
+
+# --------------------------------------------------------------------------- whole PDF, ZIP
+
+
+def _pdf_date(date: datetime) -> str:
+    return date.strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def _merge(
+    booklet: Path,
+    decks: list[tuple[DeckEntry, Path]],
+    target: Path,
+    options: KitOptions,
+    date: datetime,
+    key: str,
+) -> int:
+    writer = PdfWriter()
+    writer.append(PdfReader(booklet), import_outline=True)
+    parent = writer.add_outline_item("Planches de cartes", len(writer.pages)) if decks else None
+    for entry, path in decks:
+        start = len(writer.pages)
+        writer.append(PdfReader(path), import_outline=False)
+        writer.add_outline_item(f"{entry.deck.title} ({entry.cards} cartes)", start, parent=parent)
+    writer.add_metadata(
+        {
+            "/Title": f"{MALLETTE_NAME} — {options.territory}",
+            "/Author": "Mouvement pour l'Économie Solidaire",
+            "/Subject": "Mallette pédagogique complète : livret et jeux de cartes",
+            "/Creator": f"Mallette, chaîne d'impression v{PIPELINE_VERSION}",
+            "/Producer": "Mallette (WeasyPrint, pypdf)",
+            "/CreationDate": _pdf_date(date),
+            "/ModDate": _pdf_date(date),
+        }
+    )
+    writer._root_object[NameObject("/Lang")] = TextStringObject("fr")
+    prefs = writer.create_viewer_preferences()
+    prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)
+    if options.edition == "home":
+        prefs[NameObject("/PrintScaling")] = NameObject("/None")
+        prefs[NameObject("/Duplex")] = NameObject("/DuplexFlipLongEdge")
+    writer.page_mode = "/UseOutlines"
+    identifier = ByteStringObject(hashlib.sha256(key.encode()).digest()[:16])
+    writer._ID = ArrayObject([identifier, identifier])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    target.write_bytes(buffer.getvalue())
+    return len(writer.pages)
+
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def _zip(path: Path, files: list[Path], date: datetime) -> None:
+    stamp = max(ZIP_DATE, (date.year, date.month, date.day, date.hour, date.minute, date.second))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(files, key=lambda p: p.name):
+            info = zipfile.ZipInfo(file.name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, file.read_bytes())
+    path.write_bytes(buffer.getvalue())
+
+
+# --------------------------------------------------------------------------- one card
+
+
+_single_cache: dict[str, bytes] = {}
+
+
+def _ad_hoc_deck(item: KitItem) -> Deck:
+    colour, icon = TYPE_STYLES[item.type.value]
+    size = {"posture": "a6", "activite": "a6", "structure": "poker"}.get(item.type.value, "tarot")
+    return Deck(
+        id=f"carte-{item.type.value}", title=item.type.plural, item_type=item.type.value, size=size,
+        colour=colour, icon=icon, front=item.type.value, back="standard", items=(item.id,), order=0,
+        description="", path="",
+    )
+
+
+def render_card_pdf(
+    kit: Kit,
+    item_id: str,
+    *,
+    base_url: str,
+    print_dir: Path,
+    cards_dir: Path,
+    paper: str = "a4",
+) -> bytes:
+    """'Print this card': the item's card, front and back, on one sheet (or recto/verso pages).
+
+    Raises KeyError for an unknown item or one that is not a card type, `CardOverflowError` when
+    its text overflows the card.
+    """
+    if paper not in PAPERS:
+        raise ValueError(f"papier « {paper} » inconnu")
+    item, _alias = kit.resolve(item_id)
+    if item is None:
+        raise KeyError(item_id)
+    print_dir, cards_dir = Path(print_dir), Path(cards_dir)
+    decks = load_decks(cards_dir, print_dir)
+    found = decks_for_item(decks, kit, item.id)
+    if found:
+        deck = found[0]
+    elif item.type in {ItemType(t) for t in ("posture", "activite", "initiative", "notion",
+                                                  "dimension", "structure")}:
+        deck = _ad_hoc_deck(item)
+    else:
+        raise KeyError(item_id)
+    key = _sha("single", assets_hash(print_dir), deck.fingerprint(), item.id, item.checksum,
+               len(deck_items(deck, kit)), sorted(kit.glossary.items()), base_url, paper)
+    cached = _single_cache.get(key)
+    if cached is not None:
+        return cached
+    views = [v for v in card_views(deck, kit, base_url=base_url, print_dir=print_dir) if v.item.id == item.id]
+    card = views[0]
+    meta = _meta(
+        f"{item.title} — {deck.title}",
+        f"Carte « {item.title} » de la {MALLETTE_NAME}.",
+        content_date(kit, [item]),
+        f"mallette, carte, {item.id}",
+    )
+    res = resources(print_dir)
+    document = render_html(res, "card-single.html", single_context(card, paper=paper, meta=meta), "cards.css")
+    overflows = find_overflows(document)
+    if overflows:
+        raise CardOverflowError(overflows, {item.id: item.path})
+    data = pdf_bytes(document, key, finisher=_finisher(viewer=True, shop_bleed_mm=None))
+    if len(_single_cache) > 256:
+        _single_cache.clear()
+    _single_cache[key] = data
+    return data

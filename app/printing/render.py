@@ -1,0 +1,154 @@
+"""WeasyPrint plumbing: shared resources, safe rendering, overflow detection, deterministic PDFs.
+
+One `Resources` object per print folder and process holds the Jinja environment, the URL fetcher,
+the `FontConfiguration` and the parsed stylesheets, so that fonts and CSS are loaded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from weasyprint import CSS, HTML, Document
+from weasyprint.text.fonts import FontConfiguration
+
+from .fetcher import PrintURLFetcher
+
+PX_TO_MM = 25.4 / 96
+#: Text that ends further than this below its card's frame is an overflow (CSS px).
+OVERFLOW_TOLERANCE_PX = 0.5
+STYLESHEETS = ("fonts.css", "cards.css", "booklet.css")
+
+
+class PrintError(RuntimeError):
+    """The kit cannot be printed as asked (overflowing card, bad deck...); message in French."""
+
+
+class CardOverflowError(PrintError):
+    """Card text does not fit its card; `cards` lists (item id, deck id, overflow in mm)."""
+
+    def __init__(self, cards: list[tuple[str, str, float]], paths: dict[str, str]) -> None:
+        lines = [
+            f"{paths.get(item_id, item_id)}: carte « {item_id} » (jeu {deck_id}) : le texte dépasse "
+            f"de la carte de {amount:.1f} mm ; raccourcissez-le"
+            for item_id, deck_id, amount in cards
+        ]
+        super().__init__("\n".join(lines))
+        self.cards = cards
+
+
+@dataclass
+class Resources:
+    """Per-process rendering resources for one print folder."""
+
+    print_dir: Path
+    fetcher: PrintURLFetcher
+    font_config: FontConfiguration
+    stylesheets: dict[str, CSS]
+    env: jinja2.Environment
+
+    @property
+    def base_url(self) -> str:
+        """Base URL of the templates: the print folder itself."""
+        return self.print_dir.as_uri() + "/"
+
+    def css(self, *names: str) -> list[CSS]:
+        """The named stylesheets, in order."""
+        return [self.stylesheets[name] for name in names]
+
+
+_lock = threading.Lock()
+_resources: dict[Path, Resources] = {}
+
+
+def resources(print_dir: Path) -> Resources:
+    """The shared resources for `print_dir` (created on first use in this process)."""
+    key = Path(print_dir).resolve()
+    with _lock:
+        found = _resources.get(key)
+        if found is None:
+            found = _create_resources(key)
+            _resources[key] = found
+        return found
+
+
+def _create_resources(print_dir: Path) -> Resources:
+    fetcher = PrintURLFetcher(print_dir)
+    font_config = FontConfiguration()
+    sheets = {
+        name: CSS(url=(print_dir / "css" / name).as_uri(), url_fetcher=fetcher, font_config=font_config)
+        for name in STYLESHEETS
+    }
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(print_dir / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Resources(print_dir, fetcher, font_config, sheets, env)
+
+
+def render_html(res: Resources, template: str, context: dict[str, Any], *sheets: str) -> Document:
+    """Render a template to a laid-out WeasyPrint document."""
+    html = res.env.get_template(template).render(**context)
+    document = HTML(string=html, base_url=res.base_url, url_fetcher=res.fetcher).render(
+        stylesheets=res.css("fonts.css", *sheets), font_config=res.font_config
+    )
+    return document
+
+
+def find_overflows(document: Document) -> list[tuple[str, str, float]]:
+    """Cards whose text runs below their `.card-body` frame: (item id, deck id, excess in mm)."""
+    found: dict[tuple[str, str], float] = {}
+    for page in document.pages:
+        _walk(page._page_box, None, "", found)
+    return [(item, deck, round(px * PX_TO_MM, 1)) for (item, deck), px in found.items()]
+
+
+def _classes(box: Any) -> list[str]:
+    element = getattr(box, "element", None)
+    if element is None or getattr(box, "element_tag", None) is None:
+        return []
+    return str(element.get("class") or "").split()
+
+
+def _walk(box: Any, card: tuple[str, str] | None, _: str, found: dict[tuple[str, str], float]) -> None:
+    classes = _classes(box)
+    if "card" in classes and box.element.get("data-card"):
+        card = (box.element.get("data-card"), box.element.get("data-deck") or "")
+    if "card-body" in classes and card is not None:
+        limit = box.content_box_y() + box.height
+        bottom = _deepest(box)
+        excess = bottom - limit
+        if excess > OVERFLOW_TOLERANCE_PX:
+            found[card] = max(found.get(card, 0.0), excess)
+        return
+    for child in getattr(box, "children", ()):
+        _walk(child, card, _, found)
+
+
+def _deepest(box: Any) -> float:
+    bottom = 0.0
+    for child in getattr(box, "children", ()):
+        try:
+            child_bottom = child.border_box_y() + child.border_height()
+        except (AttributeError, TypeError):
+            child_bottom = 0.0
+        bottom = max(bottom, child_bottom, _deepest(child))
+    return bottom
+
+
+def pdf_bytes(document: Document, key: str, *, tagged: bool = True, finisher: Any = None) -> bytes:
+    """Write a document as PDF with a stable identifier derived from `key` (same key, same bytes)."""
+    identifier = hashlib.sha256(key.encode()).hexdigest()[:32].encode()
+    options: dict[str, Any] = {"pdf_identifier": identifier, "uncompressed_pdf": False}
+    if tagged:
+        options["pdf_variant"] = "pdf/ua-1"
+    data = document.write_pdf(finisher=finisher, **options)
+    assert isinstance(data, bytes)
+    return data

@@ -1,0 +1,239 @@
+"""Download the kit: the territory kit form, background builds with visible progress, the files."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask.cli import with_appcontext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FloatField, RadioField, SelectChoice, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from .. import get_state
+from ..kit import Kit
+from . import printing_api
+from .builds import BuildService, BuildView, TooBusy
+from .errors import error_response
+from .rendering import render, wants_partial
+
+log = logging.getLogger(__name__)
+bp = Blueprint("downloads", __name__)
+
+TERRITORY_PATTERN = r"^[\w][\w .,'’()/&-]*$"
+#: The territory name printed on the cover of the prebuilt kit.
+DEFAULT_TERRITORY = "Tous territoires"
+PAPERS = [SelectChoice("a4", "A4"), SelectChoice("letter", "Letter (US)")]
+
+
+def _strip(value: Any) -> Any:
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class KitForm(FlaskForm):
+    """The territory kit options."""
+
+    territory = StringField(
+        _l("Nom du territoire"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Indiquez le nom de votre territoire.")),
+            Length(max=60, message=_l("60 caractères au plus.")),
+            Regexp(TERRITORY_PATTERN, flags=re.UNICODE,
+                   message=_l("Lettres, chiffres, espaces et ponctuation simple seulement.")),
+        ],
+    )
+    paper = RadioField(_l("Papier"), choices=PAPERS, default="a4")
+    edition = RadioField(
+        _l("Édition"),
+        choices=[
+            SelectChoice("home", _l("Maison ou bureau : plusieurs cartes par feuille, recto verso, traits de coupe")),
+            SelectChoice("shop", _l("Imprimeur : une carte par page, fonds perdus de 3 mm et traits de coupe")),
+        ],
+        default="home",
+    )
+    decks = SelectMultipleField(
+        _l("Jeux de cartes"),
+        validators=[DataRequired(message=_l("Choisissez au moins un jeu de cartes."))],
+    )
+    back_offset_mm = FloatField(
+        _l("Décalage des versos (mm)"),
+        default=0.0,
+        validators=[Optional(), NumberRange(min=-10, max=10, message=_l("Entre -10 et 10 mm."))],
+    )
+
+
+def _service(app: Flask | None = None) -> BuildService:
+    service: BuildService = (app or current_app).extensions["mallette_builds"]
+    return service
+
+
+def _form(decks: list[tuple[Any, int]]) -> KitForm:
+    form = KitForm()
+    form.decks.choices = [SelectChoice(deck.id, deck.title) for deck, _count in decks]
+    if request.method == "GET":
+        form.decks.data = [deck.id for deck, _count in decks]
+    return form
+
+
+def default_options(app: Flask | None = None) -> Any:
+    """The options of the prebuilt kit: every deck, A4, home edition."""
+    config = (app or current_app).config
+    module = printing_api.builder_module()
+    territory = config.get("DEFAULT_KIT_TERRITORY") or DEFAULT_TERRITORY
+    return module.KitOptions(territory=territory, paper="a4", edition="home")
+
+
+def _default_build(kit: Kit) -> BuildView | None:
+    """The default kit's build; started (once) when prebuilding is enabled."""
+    service = _service()
+    try:
+        options = default_options()
+    except ImportError:
+        return None
+    if current_app.config.get("PREBUILD_DEFAULT_KIT"):
+        try:
+            return service.start(kit, options)
+        except TooBusy:
+            pass
+    return service.get(service.key_for(kit, options))
+
+
+def _file_entries(build: BuildView) -> list[dict[str, Any]]:
+    root = _service().build_dir / build.key
+    entries = []
+    for name in build.files:
+        path = root / name
+        size = path.stat().st_size if path.is_file() else 0
+        entries.append({
+            "name": name,
+            "url": url_for("downloads.build_file", key=build.key, name=name),
+            "size": size,
+            "kind": "zip" if name.endswith(".zip") else "pdf",
+        })
+    return entries
+
+
+def _page(form: KitForm, decks: list[tuple[Any, int]], *, status: int = 200) -> Response:
+    kit = get_state().kit
+    return render(
+        "download/download.html",
+        "download/_form.html",
+        status=status,
+        form=form,
+        decks=decks,
+        default_build=_default_build(kit) if decks else None,
+        entries=_file_entries,
+    )
+
+
+@bp.get("/telecharger")
+def download() -> Response:
+    """The download page: the prebuilt default kit, and the form for a territory kit."""
+    decks = printing_api.deck_summaries(get_state().kit)
+    return _page(_form(decks), decks)
+
+
+@bp.post("/telecharger")
+def start_build() -> Response:
+    """Start (or reuse) the build of a territory kit; show its progress."""
+    kit = get_state().kit
+    decks = printing_api.deck_summaries(kit)
+    form = _form(decks)
+    if not decks:
+        return error_response(422, _("Les jeux de cartes ne sont pas disponibles pour le moment."))
+    if not form.validate():
+        return _page(form, decks, status=422)
+    chosen = tuple(form.decks.data or ())
+    all_decks = {deck.id for deck, _count in decks}
+    module = printing_api.builder_module()
+    try:
+        options = module.KitOptions(
+            territory=form.territory.data,
+            paper=form.paper.data,
+            edition=form.edition.data,
+            decks=() if set(chosen) == all_decks else tuple(deck.id for deck, _count in decks if deck.id in chosen),
+            back_offset_mm=float(form.back_offset_mm.data or 0.0) if form.edition.data == "home" else 0.0,
+        )
+    except ValueError as exc:  # the pipeline's own checks
+        form.territory.errors = [*form.territory.errors, str(exc)]
+        return _page(form, decks, status=422)
+    try:
+        build = _service().start(kit, options)
+    except TooBusy:
+        response = error_response(429, retry_after=60)
+        if wants_partial():  # keep the form: show the message in its own slot
+            response.headers["HX-Retarget"] = "#kit-erreur"
+            response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    target = url_for("downloads.build_status", key=build.key)
+    if not wants_partial():
+        return redirect(target, code=303)  # type: ignore[return-value]
+    response = render("download/build.html", "download/_started.html", build=build, entries=_file_entries)
+    response.headers["HX-Push-Url"] = target
+    return response
+
+
+@bp.get("/telecharger/<key>")
+def build_status(key: str) -> Response:
+    """A build's page: progress while it runs (polled by htmx), then the download links."""
+    build = _service().get(key)
+    if build is None:
+        return error_response(404, _("Ce kit n'existe pas ou a été supprimé. Demandez-le à nouveau."))
+    return render("download/build.html", "download/_build.html", build=build, entries=_file_entries)
+
+
+@bp.get("/telecharger/<key>/<path:name>")
+def build_file(key: str, name: str) -> Response:
+    """One file of a finished build; only the files the build listed are served."""
+    service = _service()
+    build = service.get(key)
+    if build is None or service.file_path(build, name) is None:
+        return error_response(404, _("Ce fichier n'existe pas."))
+    return send_from_directory(service.build_dir / build.key, name, as_attachment=True,
+                               download_name=Path(name).name)
+
+
+def prebuild_default_kit_once() -> None:
+    """On the first request, start building the default kit in the background (if enabled)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.extensions.get("mallette_prebuild_started") or not app.config.get("PREBUILD_DEFAULT_KIT"):
+        return
+    app.extensions["mallette_prebuild_started"] = True
+    try:
+        _service(app).start(get_state(app).kit, default_options(app))
+    except (TooBusy, ImportError):
+        return
+    except Exception:
+        log.exception("cannot start the default kit build")
+
+
+@click.command("prebuild-kit")
+@with_appcontext
+def prebuild_command() -> None:
+    """Construit le kit par défaut (tous les jeux, A4, maison) pour qu'il soit prêt au téléchargement."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    service = _service(app)
+    kit = get_state(app).kit
+    options = default_options(app)
+    build = service.start(kit, options)
+    service.wait(build.key)
+    build = service.get(build.key) or build
+    click.echo(f"kit par défaut {build.key} : {build.status} ({len(build.files)} fichiers)")
+    if build.status != "done":
+        raise SystemExit(1)

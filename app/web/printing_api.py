@@ -1,0 +1,117 @@
+"""The web app's window on the print pipeline (`app.printing`): decks, card PDFs, kit builds.
+
+The pipeline is imported on first use so that browsing works even when it is unavailable; deck
+definitions are cached until a file in the cards folder changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flask import current_app
+
+from ..kit import Kit, KitItem
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_decks_cache: dict[str, tuple[float, list[Any]]] = {}
+
+
+def decks_module() -> ModuleType:
+    """`app.printing.decks`."""
+    return importlib.import_module("app.printing.decks")
+
+
+def builder_module() -> ModuleType:
+    """`app.printing.kit_builder`."""
+    return importlib.import_module("app.printing.kit_builder")
+
+
+def _cards_mtime(cards_dir: Path) -> float:
+    stamps = [p.stat().st_mtime for p in cards_dir.glob("*.y*ml")]
+    return max(stamps, default=0.0) + len(stamps)
+
+
+def decks_version() -> str:
+    """A string that changes when the deck definitions change (for page caching)."""
+    cards_dir = Path(current_app.config["CARDS_DIR"])
+    try:
+        return f"{cards_dir}:{_cards_mtime(cards_dir)}"
+    except OSError:
+        return f"{cards_dir}:-"
+
+
+def load_decks() -> list[Any]:
+    """The deck definitions of the app's cards folder; empty (and logged) if they cannot be read."""
+    cards_dir = Path(current_app.config["CARDS_DIR"])
+    key = str(cards_dir)
+    try:
+        stamp = _cards_mtime(cards_dir)
+    except OSError:
+        return []
+    with _lock:
+        cached = _decks_cache.get(key)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        try:
+            decks = list(decks_module().load_decks(cards_dir))
+        except Exception:  # a broken deck file must not break the resource pages
+            log.exception("cannot load the decks from %s", cards_dir)
+            decks = []
+        _decks_cache[key] = (stamp, decks)
+        return decks
+
+
+@dataclass(frozen=True)
+class DeckPlace:
+    """Where an item sits in a deck, with its neighbours."""
+
+    deck: Any
+    position: int
+    count: int
+    previous: KitItem | None
+    next: KitItem | None
+
+
+def deck_places(kit: Kit, item: KitItem) -> list[DeckPlace]:
+    """The decks holding this item, with its rank and its neighbours in each."""
+    decks = load_decks()
+    if not decks:
+        return []
+    module = decks_module()
+    places: list[DeckPlace] = []
+    try:
+        for deck in module.decks_for_item(decks, kit, item.id):
+            cards = list(module.deck_items(deck, kit))
+            ids = [card.id for card in cards]
+            if item.id not in ids:
+                continue
+            index = ids.index(item.id)
+            places.append(
+                DeckPlace(
+                    deck=deck,
+                    position=index + 1,
+                    count=len(cards),
+                    previous=cards[index - 1] if index > 0 else None,
+                    next=cards[index + 1] if index + 1 < len(cards) else None,
+                )
+            )
+    except Exception:
+        log.exception("cannot place %s in its decks", item.id)
+        return []
+    return places
+
+
+def deck_summaries(kit: Kit) -> list[tuple[Any, int]]:
+    """Every deck with its number of cards, for the download form."""
+    decks = load_decks()
+    if not decks:
+        return []
+    module = decks_module()
+    return [(deck, len(module.deck_items(deck, kit))) for deck in decks]

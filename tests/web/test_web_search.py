@@ -1,0 +1,67 @@
+"""Search through the web client: ranking, accents, filters, the plain form and the live fragment."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from webtools import HTMX
+
+
+def hit_ids(client: FlaskClient, query: str) -> list[str]:
+    """The item ids of the hits, in order."""
+    page = client.get("/recherche?" + query, headers=HTMX).get_data(as_text=True)
+    return re.findall(r'<h2 class="hit-title"><a href="/r/([a-z0-9-]+)"', page)
+
+
+def test_title_matches_come_first(client: FlaskClient) -> None:
+    ids = hit_ids(client, "q=tiers-lieu")
+    assert ids[0] == "notion-tiers-lieu"
+    assert "fiche-innovation-sociale" in ids  # a body match, ranked after
+
+
+def test_search_ignores_accents_and_case(client: FlaskClient) -> None:
+    with_accents = hit_ids(client, "q=coop%C3%A9ration")
+    assert with_accents
+    assert hit_ids(client, "q=COOPERATION") == with_accents
+    assert hit_ids(client, "q=ecosysteme")  # "écosystème"
+
+
+def test_prefix_search_as_you_type(client: FlaskClient) -> None:
+    assert "notion-tiers-lieu" in hit_ids(client, "q=tier")
+
+
+def test_filters_by_type_tag_and_dimension(client: FlaskClient) -> None:
+    assert set(hit_ids(client, "q=cooperation&type=notion")) == {"notion-cooperation-territoriale"}
+    tagged = hit_ids(client, "tag=cooperation")
+    assert "posture-partir-des-besoins" in tagged and "structure-apes" in tagged
+    assert "notion-tiers-lieu" not in tagged
+    assert hit_ids(client, "dimension=dim-cooperation") == ["dim-cooperation", "activite-carte-ecosysteme"] or set(
+        hit_ids(client, "dimension=dim-cooperation")) == {"dim-cooperation", "activite-carte-ecosysteme"}
+
+
+def test_no_result_says_so(client: FlaskClient) -> None:
+    page = client.get("/recherche?q=zzzzqqq").get_data(as_text=True)
+    assert "Aucun résultat" in page
+
+
+def test_plain_form_works_without_javascript(client: FlaskClient) -> None:
+    response = client.get("/recherche?q=tiers-lieu&type=notion")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in page
+    assert re.search(r'<form id="recherche"[^>]*method="get" action="/recherche"', page)
+    assert 'value="tiers-lieu"' in page and '<option value="notion" selected>' in page
+    assert 'href="/r/notion-tiers-lieu"' in page
+
+
+def test_live_search_is_debounced_and_replaces_the_results(client: FlaskClient) -> None:
+    page = client.get("/recherche").get_data(as_text=True)
+    assert 'hx-trigger="input changed delay:300ms from:#q, search from:#q' in page
+    assert 'hx-target="#resultats"' in page
+
+
+def test_invalid_filter_is_a_readable_422(client: FlaskClient) -> None:
+    response = client.get("/recherche?q=x&type=bidule", headers=HTMX)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "<html" not in page and 'role="alert"' in page and "Type inconnu" in page

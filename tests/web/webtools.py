@@ -1,0 +1,45 @@
+"""Helpers shared by the web tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+
+WEB_CONTENT = Path(__file__).parent / "content"
+REAL_CONTENT = Path(__file__).parents[2] / "kit_content"
+BASE_URL = "http://mallette.test"
+HTMX = {"HX-Request": "true"}
+
+
+def make_app(tmp_path: Path, **config: object) -> Flask:
+    """An app on the test kit with a fresh SQLite database and build folder."""
+    settings: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite3'}",
+        "CONTENT_DIR": str(WEB_CONTENT),
+        "BUILD_DIR": str(tmp_path / "builds"),
+        "BASE_URL": BASE_URL,
+        "PREBUILD_DEFAULT_KIT": False,
+    }
+    settings.update(config)
+    return create_app(settings)
+
+
+def close_app(app: Flask) -> None:
+    """Stop the app's build thread and close its database."""
+    app.extensions["mallette_builds"].executor.shutdown(wait=True)
+    app.extensions["mallette"].engine.dispose()
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    """The CSRF token a page gives (meta tag), for POST requests."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert match, "no CSRF meta tag"
+    return match.group(1)
