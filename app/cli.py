@@ -79,6 +79,33 @@ def register_commands(app: Flask) -> None:
         if result.errors:
             sys.exit(1)
 
+    @app.cli.command("build-kit")
+    @click.option("--territory", required=True, help="Nom du territoire, imprimé sur la couverture.")
+    @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True)
+    @click.option("--edition", type=click.Choice(["home", "shop"]), default="home", show_default=True,
+                  help="home : planches à découper ; shop : une carte par page, fond perdu 3 mm.")
+    @click.option("--decks", default="", help="Jeux à inclure, séparés par des virgules (tous par défaut).")
+    @click.option("--back-offset", type=float, default=0.0, show_default=True,
+                  help="Décalage horizontal des versos en mm (imprimantes qui décalent).")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
+                  show_default=True)
+    @click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
+                  default=None, help="Dossier du contenu (par défaut celui de la configuration).")
+    @click.option("--base-url", default=None, help="Adresse des QR codes (par défaut MALLETTE_BASE_URL).")
+    def build_kit_command(
+        territory: str, paper: str, edition: str, decks: str, back_offset: float, out: Path,
+        content_dir: Path | None, base_url: str | None,
+    ) -> None:
+        """Imprime la mallette d'un territoire : un PDF par jeu, le PDF complet et un ZIP."""
+        from .printing.command import run_build_kit
+
+        status = run_build_kit(
+            app.config, territory=territory, paper=paper, edition=edition, decks=decks,
+            back_offset=back_offset, out=out, content_dir=content_dir, base_url=base_url,
+        )
+        if status:
+            sys.exit(status)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -11,14 +11,13 @@ from typing import Any
 from markupsafe import Markup
 
 from app.kit.loader import sort_key
-from app.kit.markdown import render_inline
 from app.kit.model import Kit, KitItem
 from app.kit.schema import FICHE_PARTS, MOMENTS, REQUIRED_SECTIONS, ItemType
 
-from .cards import MALLETTE_NAME, coloured_icon, euros, markdown_for
+from .cards import MALLETTE_NAME, coloured_icon, euros, markdown_for, render_inline
 from .decks import Deck
 from .qr import qr_svg, resource_url
-from .theme import PAPER_LABELS, PAPERS, TYPE_STYLES, tint
+from .theme import CARD_SIZE_LABELS, PAPER_LABELS, PAPERS, TYPE_STYLES, tint
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -45,6 +44,22 @@ def clock(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
+def body_intro(body: str) -> str:
+    """The Markdown before the first `## ` section of a body."""
+    lines = body.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("## "):
+            return "\n".join(lines[:index]).strip()
+    return body.strip()
+
+
+def writing_space(questions: int, paper: str) -> int:
+    """Height (mm) of the ruled space under each question, so a dimension fits on one page."""
+    available = 168 if paper == "a4" else 150
+    per_question = available / max(questions, 1) - 11
+    return max(14, min(42, int(per_question // 7) * 7))
+
+
 @dataclass(frozen=True)
 class DeckEntry:
     """A deck listed at the end of the booklet."""
@@ -53,6 +68,11 @@ class DeckEntry:
     cards: int
     pages: int
     file: str
+
+    @property
+    def size(self) -> str:
+        """Human card size."""
+        return CARD_SIZE_LABELS[self.deck.size]
 
 
 class BookletBuilder:
@@ -96,7 +116,7 @@ class BookletBuilder:
         return {
             **self.base(item),
             "numero": item.get("numero"),
-            "intro": md(item.intro),
+            "intro": md(body_intro(item.body)),
             "sections": [(t, md(item.section(t))) for t in titles],
         }
 
@@ -215,7 +235,10 @@ class BookletBuilder:
             "pages": [self.page(i) for i in kit.by_type(ItemType.PAGE)],
             "parts": parts,
             "activities": [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)],
-            "dimensions": [self.dimension(i) for i in kit.by_type(ItemType.DIMENSION)],
+            "dimensions": [
+                {**self.dimension(i), "lines_mm": writing_space(len(i.get("questions", [])), paper)}
+                for i in kit.by_type(ItemType.DIMENSION)
+            ],
             "structures": [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)],
             "letters": letters,
             "decks": decks,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from app.kit.markdown import render_inline, render_markdown
+from app.kit.markdown import render_markdown
 from app.kit.model import Kit, KitItem
 from app.kit.schema import MOMENTS
 
@@ -42,7 +44,7 @@ class CardView:
         return self.url.split("://", 1)[-1]
 
 
-def markdown_for(kit: Kit, base_url: str, item: KitItem | None = None):  # type: ignore[no-untyped-def]
+def markdown_for(kit: Kit, base_url: str, item: KitItem | None = None) -> Callable[[str | None], Markup]:
     """A Markdown renderer that links glossary terms to their resource page."""
 
     def render(text: str | None) -> Markup:
@@ -56,6 +58,20 @@ def markdown_for(kit: Kit, base_url: str, item: KitItem | None = None):  # type:
         )
 
     return render
+
+
+_SINGLE_PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
+
+
+def render_inline(text: str | None) -> Markup:
+    """A short field (title of a step, participants...) through `render_markdown`, unwrapped."""
+    if not text:
+        return Markup("")
+    html = str(render_markdown(text)).strip()
+    match = _SINGLE_PARAGRAPH.match(html)
+    if match and "<p>" not in match.group(1):
+        html = match.group(1)
+    return Markup(html)  # noqa: S704 - sanitised by render_markdown
 
 
 def coloured_icon(print_dir: Path, name: str, colour: str) -> Markup:

@@ -8,6 +8,7 @@ that rendering hostile content fetched nothing.
 from __future__ import annotations
 
 import mimetypes
+from collections import deque
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import urlopen
@@ -29,8 +30,9 @@ class PrintURLFetcher(URLFetcher):
     def __init__(self, print_dir: Path) -> None:
         super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
         self.root = Path(print_dir).resolve()
-        self.requested: list[str] = []
-        self.refused: list[str] = []
+        # Bounded: the fetcher lives as long as the process (web workers).
+        self.requested: deque[str] = deque(maxlen=5000)
+        self.refused: deque[str] = deque(maxlen=5000)
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
         """Return the resource, or raise `FetchRefused` for anything outside the allow-list."""

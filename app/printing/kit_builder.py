@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
@@ -240,6 +241,8 @@ class _Job:
 
 
 _current_job: _Job | None = None
+#: One build at a time per process: forked workers read the job from `_current_job`.
+_build_lock = threading.Lock()
 
 
 def _render_deck(job: _Job, deck: Deck, key: str) -> tuple[bytes, int, list[tuple[str, str, float]]]:
@@ -398,19 +401,20 @@ def build_kit(
 
     job = _Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir)
     overflows: list[tuple[str, str, float]] = []
-    _current_job = job
-    try:
-        for name, data, pages, problems in _run_parts(todo, print_dir, workers):
-            done += 1
-            if problems:
-                overflows.extend(problems)
-            else:
-                rendered[name] = (data, pages)
-                key = next(p.key for p in todo if p.name == name)
-                _cache_put(cache, key, data, pages)
-            report(5 + int(80 * done / total), _part_label(name, job) + " composé")
-    finally:
-        _current_job = None
+    with _build_lock:
+        _current_job = job
+        try:
+            for name, data, pages, problems in _run_parts(todo, print_dir, workers):
+                done += 1
+                if problems:
+                    overflows.extend(problems)
+                else:
+                    rendered[name] = (data, pages)
+                    key = next(p.key for p in todo if p.name == name)
+                    _cache_put(cache, key, data, pages)
+                report(5 + int(80 * done / total), _part_label(name, job) + " composé")
+        finally:
+            _current_job = None
     if overflows:
         raise CardOverflowError(sorted(overflows), {i.id: i.path for i in kit})
 
@@ -547,11 +551,13 @@ def _merge(
 ) -> int:
     writer = PdfWriter()
     writer.append(PdfReader(booklet), import_outline=True)
-    parent = writer.add_outline_item("Planches de cartes", len(writer.pages)) if decks else None
+    parent = writer.add_outline_item(title="Planches de cartes", page_number=len(writer.pages)) if decks else None
     for entry, path in decks:
         start = len(writer.pages)
         writer.append(PdfReader(path), import_outline=False)
-        writer.add_outline_item(f"{entry.deck.title} ({entry.cards} cartes)", start, parent=parent)
+        writer.add_outline_item(
+            title=f"{entry.deck.title} ({entry.cards} cartes)", page_number=start, parent=parent
+        )
     writer.add_metadata(
         {
             "/Title": f"{MALLETTE_NAME} — {options.territory}",
@@ -591,6 +597,32 @@ def _zip(path: Path, files: list[Path], date: datetime) -> None:
             info.external_attr = 0o644 << 16
             archive.writestr(info, file.read_bytes())
     path.write_bytes(buffer.getvalue())
+
+
+def render_deck_pdf(
+    kit: Kit,
+    deck_id: str,
+    options: KitOptions,
+    *,
+    base_url: str,
+    print_dir: Path,
+    cards_dir: Path,
+) -> tuple[bytes, int]:
+    """Render one deck in this process, as `build_kit` would: (PDF bytes, page count).
+
+    Raises `CardOverflowError` naming every card whose text overflows.
+    """
+    print_dir, cards_dir = Path(print_dir), Path(cards_dir)
+    decks = _select_decks(kit, KitOptions(options.territory, decks=(deck_id,)), cards_dir, print_dir)
+    if not decks:
+        raise PrintError(f"le jeu « {deck_id} » n'a aucune carte")
+    deck = decks[0]
+    key = _deck_key(deck, kit, options, base_url, assets_hash(print_dir))
+    job = _Job(kit, options, {deck.id: deck}, [], base_url, print_dir)
+    data, pages, overflows = _render_deck(job, deck, key)
+    if overflows:
+        raise CardOverflowError(overflows, {i.id: i.path for i in kit})
+    return data, pages
 
 
 # --------------------------------------------------------------------------- one card

@@ -68,6 +68,9 @@ _resources: dict[Path, Resources] = {}
 def resources(print_dir: Path) -> Resources:
     """The shared resources for `print_dir` (created on first use in this process)."""
     key = Path(print_dir).resolve()
+    found = _resources.get(key)  # lock-free fast path (also safe in forked workers)
+    if found is not None:
+        return found
     with _lock:
         found = _resources.get(key)
         if found is None:
@@ -106,7 +109,7 @@ def find_overflows(document: Document) -> list[tuple[str, str, float]]:
     """Cards whose text runs below their `.card-body` frame: (item id, deck id, excess in mm)."""
     found: dict[tuple[str, str], float] = {}
     for page in document.pages:
-        _walk(page._page_box, None, "", found)
+        _walk(page._page_box, None, found)
     return [(item, deck, round(px * PX_TO_MM, 1)) for (item, deck), px in found.items()]
 
 
@@ -117,7 +120,7 @@ def _classes(box: Any) -> list[str]:
     return str(element.get("class") or "").split()
 
 
-def _walk(box: Any, card: tuple[str, str] | None, _: str, found: dict[tuple[str, str], float]) -> None:
+def _walk(box: Any, card: tuple[str, str] | None, found: dict[tuple[str, str], float]) -> None:
     classes = _classes(box)
     if "card" in classes and box.element.get("data-card"):
         card = (box.element.get("data-card"), box.element.get("data-deck") or "")
@@ -129,7 +132,7 @@ def _walk(box: Any, card: tuple[str, str] | None, _: str, found: dict[tuple[str,
             found[card] = max(found.get(card, 0.0), excess)
         return
     for child in getattr(box, "children", ()):
-        _walk(child, card, _, found)
+        _walk(child, card, found)
 
 
 def _deepest(box: Any) -> float:

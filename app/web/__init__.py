@@ -49,10 +49,13 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def set_language() -> BaseResponse:
-    """Remember the chosen interface language in the `lang` cookie, then go back."""
-    lang = request.form.get("lang", "")
-    response = redirect(safe_next(request.form.get("next")), code=303)
+def set_language(lang: str) -> BaseResponse:
+    """Remember the chosen interface language in the `lang` cookie, then go back.
+
+    A plain link (GET): choosing a language changes nothing but a preference, so pages without
+    forms need no session and no CSRF token (a visitor who scans a QR code gets no cookie).
+    """
+    response = redirect(safe_next(request.args.get("next")), code=303)
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", lang, max_age=LANG_COOKIE_AGE, samesite="Lax",
                             secure=request.is_secure, httponly=True)
@@ -66,7 +69,7 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     if response.mimetype == "text/html":
-        response.vary.add("Cookie")
+        response.vary.update(("Cookie", "Accept-Language"))
     return response
 
 
@@ -113,7 +116,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(kit_bp)
     app.register_blueprint(commons_bp)
     app.register_blueprint(downloads_bp)
-    app.add_url_rule("/langue", "set_language", set_language, methods=["POST"])
+    app.add_url_rule("/langue/<lang>", "set_language", set_language)
     app.context_processor(_template_globals)
     app.after_request(_security_headers)
     app.before_request(prebuild_default_kit_once)

@@ -78,6 +78,11 @@ class KitForm(FlaskForm):
     )
 
 
+def _decks(kit: Kit) -> list[tuple[Any, int]]:
+    """The decks that have cards, with their card counts."""
+    return [(deck, count) for deck, count in printing_api.deck_summaries(kit) if count]
+
+
 def _service(app: Flask | None = None) -> BuildService:
     service: BuildService = (app or current_app).extensions["mallette_builds"]
     return service
@@ -114,14 +119,31 @@ def _default_build(kit: Kit) -> BuildView | None:
     return service.get(service.key_for(kit, options))
 
 
+def file_label(name: str, deck_titles: dict[str, str]) -> str:
+    """What a built file is, for people (its name stays visible beside)."""
+    stem = Path(name).stem
+    if name.endswith(".zip"):
+        return _("Tous les fichiers (ZIP)")
+    if stem.endswith("mallette-complete"):
+        return _("La mallette complète, en un seul PDF")
+    if stem.endswith("livret"):
+        return _("Le livret : fiches, activités, grille, structures, glossaire")
+    if "-jeu-" in stem:
+        deck = stem.rsplit("-jeu-", 1)[1]
+        return _("Jeu de cartes « %(deck)s »", deck=deck_titles.get(deck, deck))
+    return name
+
+
 def _file_entries(build: BuildView) -> list[dict[str, Any]]:
     root = _service().build_dir / build.key
+    titles = {deck.id: deck.title for deck in printing_api.load_decks()}
     entries = []
     for name in build.files:
         path = root / name
         size = path.stat().st_size if path.is_file() else 0
         entries.append({
             "name": name,
+            "label": file_label(name, titles),
             "url": url_for("downloads.build_file", key=build.key, name=name),
             "size": size,
             "kind": "zip" if name.endswith(".zip") else "pdf",
@@ -135,6 +157,7 @@ def _page(form: KitForm, decks: list[tuple[Any, int]], *, status: int = 200) -> 
         "download/download.html",
         "download/_form.html",
         status=status,
+        with_csrf=True,
         form=form,
         decks=decks,
         default_build=_default_build(kit) if decks else None,
@@ -145,7 +168,7 @@ def _page(form: KitForm, decks: list[tuple[Any, int]], *, status: int = 200) -> 
 @bp.get("/telecharger")
 def download() -> Response:
     """The download page: the prebuilt default kit, and the form for a territory kit."""
-    decks = printing_api.deck_summaries(get_state().kit)
+    decks = _decks(get_state().kit)
     return _page(_form(decks), decks)
 
 
@@ -153,7 +176,7 @@ def download() -> Response:
 def start_build() -> Response:
     """Start (or reuse) the build of a territory kit; show its progress."""
     kit = get_state().kit
-    decks = printing_api.deck_summaries(kit)
+    decks = _decks(kit)
     form = _form(decks)
     if not decks:
         return error_response(422, _("Les jeux de cartes ne sont pas disponibles pour le moment."))
@@ -184,7 +207,8 @@ def start_build() -> Response:
     target = url_for("downloads.build_status", key=build.key)
     if not wants_partial():
         return redirect(target, code=303)  # type: ignore[return-value]
-    response = render("download/build.html", "download/_started.html", build=build, entries=_file_entries)
+    response = render("download/build.html", "download/_started.html", build=build, entries=_file_entries,
+                      with_csrf=True)
     response.headers["HX-Push-Url"] = target
     return response
 
@@ -195,7 +219,8 @@ def build_status(key: str) -> Response:
     build = _service().get(key)
     if build is None:
         return error_response(404, _("Ce kit n'existe pas ou a été supprimé. Demandez-le à nouveau."))
-    return render("download/build.html", "download/_build.html", build=build, entries=_file_entries)
+    return render("download/build.html", "download/_build.html", build=build, entries=_file_entries,
+                  with_csrf=True)
 
 
 @bp.get("/telecharger/<key>/<path:name>")

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("kit", __name__)
 
 CARD_PAPERS = ("a4", "letter")
+#: The tag filter lists the tags shared by at least this many items (others stay reachable by link).
+MIN_TAG_COUNT = 2
 _card_cache: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
 _card_cache_size = 32
 _card_lock = threading.Lock()
@@ -275,7 +277,7 @@ def recherche() -> Response:
         searched=searched,
         hits=hits,
         types=[t for t in ItemType if kit.by_type(t)],
-        tags=_facet_values("tag"),
+        tags=[(value, count) for value, count in _facet_values("tag") if count >= MIN_TAG_COUNT or value == tag],
         dimensions=kit.by_type(ItemType.DIMENSION),
     )
 

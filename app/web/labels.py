@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 from ..kit import ItemType
@@ -55,6 +56,11 @@ PART_LABELS = {
 
 
 def type_label(item_type: ItemType | str, *, plural: bool = False) -> str:
-    """The translated label of a content type."""
-    singular, many = TYPE_LABELS[ItemType(item_type)]
-    return str(many if plural else singular)
+    """The translated label of a content type (translated once per request)."""
+    cache: dict[tuple[str, bool], str] = g.setdefault("type_labels", {})
+    key = (str(item_type), plural)
+    label = cache.get(key)
+    if label is None:
+        singular, many = TYPE_LABELS[ItemType(item_type)]
+        label = cache[key] = str(many if plural else singular)
+    return label

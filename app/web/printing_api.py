@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -33,9 +34,20 @@ def builder_module() -> ModuleType:
     return importlib.import_module("app.printing.kit_builder")
 
 
+#: How long (seconds) a look at the cards folder stays valid: pages do not stat it on every request.
+STAMP_TTL = 2.0
+_stamps: dict[Path, tuple[float, float]] = {}
+
+
 def _cards_mtime(cards_dir: Path) -> float:
+    now = time.monotonic()
+    cached = _stamps.get(cards_dir)
+    if cached and now - cached[0] < STAMP_TTL:
+        return cached[1]
     stamps = [p.stat().st_mtime for p in cards_dir.glob("*.y*ml")]
-    return max(stamps, default=0.0) + len(stamps)
+    stamp = max(stamps, default=0.0) + len(stamps)
+    _stamps[cards_dir] = (now, stamp)
+    return stamp
 
 
 def decks_version() -> str:

@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webtools import BASE_URL, csrf_token
+from webtools import BASE_URL
 
 from app import get_state
 from app.kit import ItemType
@@ -57,6 +57,7 @@ def test_posture_activity_dimension_structure_initiative_notion(client: FlaskCli
     posture = text(client.get("/r/posture-partir-des-besoins"))
     for heading in ("Ce que c&#39;est", "À faire", "À éviter", "Une question à se poser"):
         assert heading in posture
+    assert posture.count("Ce que c&#39;est</h2>") == 1  # no heading repeated as an intro
     assert 'href="/r/fiche-initiative-solidaire"' in posture  # related
 
     activity = text(client.get("/r/activite-carte-ecosysteme"))
@@ -121,13 +122,23 @@ def test_language_from_browser_and_switch(client: FlaskClient) -> None:
     assert '<html lang="en">' in english and "Search the kit" in english
     assert 'lang="fr"' in english.split("<main", 1)[1]  # French content is marked as such
 
-    token = csrf_token(client)
-    response = client.post("/langue", data={"lang": "en", "next": "/glossaire", "csrf_token": token})
+    assert 'href="/langue/en?next=/"' in french
+    response = client.get("/langue/en?next=/glossaire")
     assert response.status_code == 303 and response.headers["Location"] == "/glossaire"
     assert "Glossary" in text(client.get("/glossaire"))
-    # never redirects off-site
-    response = client.post("/langue", data={"lang": "fr", "next": "//evil.example/", "csrf_token": token})
-    assert response.headers["Location"] == "/"
+    assert 'href="/langue/fr?next=/glossaire"' in text(client.get("/glossaire"))
+    # never redirects off-site; unknown languages are ignored
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        response = client.get("/langue/fr", query_string={"next": target})
+        assert response.headers["Location"] == "/"
+    assert "Set-Cookie" not in client.get("/langue/xx?next=/").headers
+
+
+def test_pages_without_forms_set_no_cookie(client: FlaskClient) -> None:
+    for path in ("/", "/r/dim-cooperation", "/recherche?q=cooperation", "/glossaire"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+        assert 'name="csrf-token"' not in text(response)
 
 
 def _external_urls(page: str) -> list[str]:

@@ -37,7 +37,7 @@ def close_app(app: Flask) -> None:
     app.extensions["mallette"].engine.dispose()
 
 
-def csrf_token(client: FlaskClient, path: str = "/") -> str:
+def csrf_token(client: FlaskClient, path: str = "/telecharger") -> str:
     """The CSRF token a page gives (meta tag), for POST requests."""
     page = client.get(path).get_data(as_text=True)
     match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)

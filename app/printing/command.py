@@ -1,0 +1,77 @@
+"""The `mallette build-kit` command's work, kept here so that app/cli.py only delegates."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from app.kit import load_kit
+
+from .decks import DeckError
+from .kit_builder import KitOptions, build_kit
+from .render import PrintError
+
+
+def run_build_kit(
+    config: Mapping[str, Any],
+    *,
+    territory: str,
+    paper: str,
+    edition: str,
+    decks: str,
+    back_offset: float,
+    out: Path,
+    content_dir: Path | None,
+    base_url: str | None,
+) -> int:
+    """Build a territory kit with the app's configuration; return the exit status."""
+    root = Path(content_dir or config["CONTENT_DIR"])
+    result = load_kit(root)
+    if result.errors:
+        click.echo(
+            f"avertissement : {len(result.errors)} problème(s) dans le contenu, les éléments concernés "
+            "sont laissés de côté (voir « mallette validate »).",
+            err=True,
+        )
+    try:
+        options = KitOptions(
+            territory=territory,
+            paper=paper,
+            edition=edition,
+            decks=tuple(d.strip() for d in decks.split(",") if d.strip()),
+            back_offset_mm=back_offset,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    started = time.perf_counter()
+
+    def progress(percent: int, message: str) -> None:
+        click.echo(f"[{percent:3d} %] {message}", err=True)
+
+    try:
+        kit_result = build_kit(
+            result.kit,
+            options,
+            out,
+            base_url=base_url or config["BASE_URL"],
+            print_dir=Path(config["PRINT_DIR"]),
+            cards_dir=Path(config["CARDS_DIR"]),
+            progress=progress,
+            cache_dir=Path(config["BUILD_DIR"]) / ".print-cache",
+        )
+    except (PrintError, DeckError) as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"erreur : {line}", err=True)
+        return 1
+    for path in kit_result.files:
+        click.echo(str(path))
+    click.echo(
+        f"{kit_result.pages} pages dans {kit_result.whole_pdf.name}, "
+        f"en {time.perf_counter() - started:.1f} s.",
+        err=True,
+    )
+    return 0

@@ -1,0 +1,54 @@
+"""Helpers shared by the print tests: paths, small decks, rasterising and QR decoding."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from app.config import PROJECT_ROOT
+from app.kit import Kit
+from app.printing.decks import load_decks
+from app.printing.kit_builder import KitOptions
+
+PRINT_DIR = PROJECT_ROOT / "print"
+CARDS_DIR = PROJECT_ROOT / "cards"
+BASE_URL = "http://mallette.test"
+#: Cards per small deck: one full sheet plus a partial one for each size on A4.
+SMALL = {"a6": 3, "tarot": 5, "poker": 10}
+
+KIT_OPTIONS = KitOptions(territory="Couserans", paper="a4", edition="home")
+
+
+def make_small_cards(kit: Kit, target: Path, extra: dict[str, list[str]] | None = None) -> Path:
+    """Copies of the real deck files, each limited to a few cards (`extra` ids appended)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for deck in load_decks(CARDS_DIR, PRINT_DIR):
+        data = yaml.safe_load((CARDS_DIR / f"{deck.id}.yaml").read_text(encoding="utf-8"))
+        ids = [item.id for item in kit.by_type(deck.item_type)][: SMALL[deck.size]]
+        ids += (extra or {}).get(deck.id, [])
+        data["elements"] = ids
+        (target / f"{deck.id}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def pdf_pages_png(pdf: Path, first: int, last: int, dpi: int, out: Path) -> list[Path]:
+    """Rasterise pages `first`..`last` (1-based) with pdftoppm; return the PNG paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    prefix = out / re.sub(r"\W", "_", pdf.stem)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-f", str(first), "-l", str(last), "-png", str(pdf), str(prefix)],
+        check=True,
+    )
+    return sorted(out.glob(f"{prefix.name}-*.png"))
+
+
+def decode_qr(png: Path) -> set[str]:
+    """Every QR code zxing-cpp finds in an image."""
+    import zxingcpp
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return {r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}

@@ -1,0 +1,150 @@
+"""The territory kit: files, whole-kit PDF, ZIP, cache and determinism, safety, CLI."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from print_helpers import BASE_URL, KIT_OPTIONS, PRINT_DIR, decode_qr, make_small_cards, pdf_pages_png
+from pypdf import PdfReader
+
+from app import create_app
+from app.kit import Kit, load_kit
+from app.printing.decks import load_decks
+from app.printing.fetcher import FetchRefused, PrintURLFetcher
+from app.printing.imposition import home_page_count
+from app.printing.kit_builder import KitOptions, KitResult, build_kit, render_deck_pdf
+from app.printing.render import resources
+
+
+def test_kit_files(built_kit: KitResult, small_cards: Path) -> None:
+    names = [p.name for p in built_kit.files]
+    decks = load_decks(small_cards, PRINT_DIR)
+    assert names[0] == "couserans-mallette-complete.pdf"
+    assert "couserans-livret.pdf" in names
+    assert {f"couserans-jeu-{d.id}.pdf" for d in decks} <= set(names)
+    assert names[-1] == "couserans-mallette.zip" == built_kit.zip_path.name
+    with zipfile.ZipFile(built_kit.zip_path) as archive:
+        assert sorted(archive.namelist()) == sorted(n for n in names if n.endswith(".pdf"))
+
+
+def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: Path) -> None:
+    reader = PdfReader(built_kit.whole_pdf)
+    booklet = PdfReader(built_kit.files[1])
+    decks = load_decks(small_cards, PRINT_DIR)
+    deck_pages = sum(home_page_count(len(d.items), d.size, "a4") for d in decks)
+    assert len(reader.pages) == built_kit.pages == len(booklet.pages) + deck_pages
+    titles = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert "Sommaire" in titles and "Fiches de capitalisation" in titles
+    assert "Planches de cartes" in titles
+    cover = reader.pages[0].extract_text()
+    assert "Couserans" in cover and "Mallette pédagogique" in cover
+    colophon = reader.pages[1].extract_text()
+    assert "CC BY-SA 4.0" in colophon and "SHA-256" in colophon
+    assert reader.metadata["/Title"].endswith("Couserans")
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/Duplex"] == "/DuplexFlipLongEdge"
+
+
+def test_booklet_qr_codes(built_kit: KitResult, print_kit: Kit, tmp_path: Path) -> None:
+    reader = PdfReader(built_kit.files[1])
+    wanted = print_kit.by_type("fiche")[0]
+    fiches = reader.outline[reader.outline.index(
+        next(o for o in reader.outline if not isinstance(o, list) and o.title.startswith("Fiches"))
+    ) + 1]
+    first = next(o for o in fiches if not isinstance(o, list) and o.title == wanted.title)
+    page = reader.get_destination_page_number(first)
+    pngs = pdf_pages_png(built_kit.files[1], page + 1, page + 1, 100, tmp_path)
+    assert decode_qr(pngs[0]) == {f"{BASE_URL}/r/{wanted.id}"}
+
+
+def test_rebuild_is_cached_and_identical(
+    built_kit: KitResult, print_kit: Kit, small_cards: Path, build_root: Path, tmp_path: Path
+) -> None:
+    before = {p.name: p.read_bytes() for p in built_kit.files}
+    # Same inputs, new output folder, shared cache: no rendering, same bytes.
+    started = time.perf_counter()
+    again = build_kit(print_kit, KIT_OPTIONS, tmp_path / "again", base_url=BASE_URL,
+                      print_dir=PRINT_DIR, cards_dir=small_cards, cache_dir=build_root / "cache")
+    assert time.perf_counter() - started < 5
+    assert {p.name: p.read_bytes() for p in again.files} == before
+    # Rendered parts cached, whole kit assembled again (merge and ZIP are deterministic too).
+    shutil.rmtree(build_root / "cache" / "kits")
+    third = build_kit(print_kit, KIT_OPTIONS, tmp_path / "third", base_url=BASE_URL,
+                      print_dir=PRINT_DIR, cards_dir=small_cards, cache_dir=build_root / "cache")
+    assert {p.name: p.read_bytes() for p in third.files} == before
+
+
+def test_options_and_cache_key() -> None:
+    a = KitOptions(territory="  Couserans ")
+    assert a.territory == "Couserans"
+    assert a.cache_key("abc") == KitOptions(territory="Couserans").cache_key("abc")
+    assert a.cache_key("abc") != a.cache_key("abd")
+    assert a.cache_key("abc") != KitOptions(territory="Couserans", paper="letter").cache_key("abc")
+    for bad in ({"paper": "a3"}, {"edition": "web"}, {"back_offset_mm": 40}, {"territory": ""}):
+        with pytest.raises(ValueError):
+            KitOptions(**{"territory": "X", **bad})  # type: ignore[arg-type]
+
+
+HOSTILE = """---
+id: notion-hostile
+titre: "Notion piégée"
+resume: "Essaie de faire charger des ressources."
+sources: [synthese-recherche-action]
+---
+
+<img src="file:///etc/passwd"> ![image distante](http://example.com/x.png)
+<style>@import url(http://example.com/evil.css);</style>
+@import url("https://example.com/evil.css"); [lien](file:///etc/passwd)
+<link rel="stylesheet" href="http://example.com/x.css">
+"""
+
+
+def test_hostile_item_fetches_nothing(content_dir: Path, tmp_path: Path) -> None:
+    content = tmp_path / "kit"
+    shutil.copytree(content_dir, content)
+    (content / "notions" / "notion-hostile.md").write_text(HOSTILE, encoding="utf-8")
+    kit = load_kit(content).kit
+    assert kit.get("notion-hostile") is not None
+    cards = make_small_cards(kit, tmp_path / "cards", {"notions": ["notion-hostile"]})
+    fetcher = resources(PRINT_DIR).fetcher
+    fetcher.requested.clear()
+    fetcher.refused.clear()
+    data, _ = render_deck_pdf(kit, "notions", KitOptions(territory="X"), base_url=BASE_URL,
+                              print_dir=PRINT_DIR, cards_dir=cards)
+    assert data.startswith(b"%PDF")
+    root = PRINT_DIR.resolve().as_uri() + "/"
+    assert fetcher.refused == []
+    assert all(url.startswith((root, "data:")) for url in fetcher.requested), fetcher.requested
+    # The fetcher itself refuses anything outside print/.
+    guard = PrintURLFetcher(PRINT_DIR)
+    for url in ("file:///etc/passwd", "http://example.com/x.png", "https://example.com/a.css",
+                PRINT_DIR.resolve().as_uri() + "/../pyproject.toml", "ftp://example.com/x"):
+        with pytest.raises(FetchRefused):
+            guard.fetch(url)
+    assert guard.fetch(PRINT_DIR.resolve().as_uri() + "/icons/notion.svg").read().startswith(b"<svg")
+    assert guard.fetch("data:text/plain,ok").read() == b"ok"
+
+
+def test_cli_build_kit(built_kit: KitResult, content_dir: Path, small_cards: Path, build_root: Path,
+                       tmp_path: Path) -> None:
+    app: Flask = create_app({
+        "TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}",
+        "CONTENT_DIR": str(content_dir), "CARDS_DIR": str(small_cards), "BUILD_DIR": str(build_root),
+        "BASE_URL": BASE_URL, "AUTO_INDEX": False,
+    })
+    # BUILD_DIR/.print-cache is not the session cache: point the CLI at it through a symlink.
+    (build_root / ".print-cache").symlink_to(build_root / "cache")
+    result = app.test_cli_runner().invoke(
+        args=["build-kit", "--territory", "Couserans", "--paper", "a4", "--edition", "home",
+              "--out", str(tmp_path / "dist")]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "dist" / "couserans-mallette.zip").is_file()
+    assert (tmp_path / "dist" / "couserans-mallette-complete.pdf").read_bytes() == built_kit.whole_pdf.read_bytes()
+    bad = app.test_cli_runner().invoke(args=["build-kit", "--territory", "X", "--decks", "inconnu",
+                                             "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "inconnu" in bad.output

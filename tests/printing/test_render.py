@@ -1,0 +1,161 @@
+"""Rendered decks and single cards: pages, boxes, mirrored backs, QR codes, fonts, overflow."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, make_small_cards, pdf_pages_png
+from pypdf import PdfReader
+
+from app.kit import Kit, load_kit
+from app.printing.decks import deck_items, load_decks
+from app.printing.imposition import home_grid, home_page_count
+from app.printing.kit_builder import KitOptions, render_card_pdf, render_deck_pdf
+from app.printing.render import CardOverflowError
+
+MM = 72 / 25.4
+
+
+def _deck(small_cards: Path, deck_id: str):  # type: ignore[no-untyped-def]
+    return next(d for d in load_decks(small_cards, PRINT_DIR) if d.id == deck_id)
+
+
+def _render(kit: Kit, cards: Path, deck_id: str, **options: object) -> tuple[bytes, int]:
+    opts = KitOptions(territory="Test", **options)  # type: ignore[arg-type]
+    return render_deck_pdf(kit, deck_id, opts, base_url=BASE_URL, print_dir=PRINT_DIR, cards_dir=cards)
+
+
+def _text_positions(page) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
+    """(text, x in pt) of every text run on a page."""
+    found: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, _font, _size):  # type: ignore[no-untyped-def]
+        if text.strip():
+            found.append((text.strip(), cm[4] + tm[4] * cm[0]))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_home_deck_pages_and_mirrored_backs(print_kit: Kit, small_cards: Path, tmp_path: Path,
+                                            paper: str) -> None:
+    deck = _deck(small_cards, "initiatives")  # tarot: 2 x 2 per sheet, upright
+    data, pages = _render(print_kit, small_cards, "initiatives", paper=paper)
+    count = len(deck_items(deck, print_kit))
+    assert pages == home_page_count(count, "tarot", paper) == 4
+    reader = PdfReader(_write(tmp_path / "d.pdf", data))
+    assert len(reader.pages) == pages
+    width = float(reader.pages[0].mediabox.width)
+    assert width == pytest.approx((210 if paper == "a4" else 215.9) * MM, abs=0.5)
+    prefs = reader.trailer["/Root"]["/ViewerPreferences"]
+    assert prefs["/PrintScaling"] == "/None" and prefs["/Duplex"] == "/DuplexFlipLongEdge"
+    grid = home_grid("tarot", paper)
+    # Card numbers "n/5" are printed on the band of the front and at the foot of the back.
+    for sheet in range(2):
+        front = _numbers(reader.pages[2 * sheet], count)
+        back = _numbers(reader.pages[2 * sheet + 1], count)
+        assert set(front) == set(back) and front
+        for number, x_front in front.items():
+            col = int((x_front / MM - grid.x0) // grid.cell_w)
+            back_col = int((back[number] / MM - grid.x0) // grid.cell_w)
+            assert back_col == grid.cols - 1 - col, number
+
+
+def _numbers(page, total: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    pattern = re.compile(rf"^(\d+)/{total}$")
+    return {t: x for t, x in _text_positions(page) if pattern.match(t)}
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_shop_edition_has_trim_and_bleed_boxes(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
+    deck = _deck(small_cards, "structures")  # poker 63 x 88
+    data, pages = _render(print_kit, small_cards, "structures", edition="shop")
+    count = len(deck_items(deck, print_kit))
+    assert pages == 2 * count
+    reader = PdfReader(_write(tmp_path / "shop.pdf", data))
+    assert len(reader.pages) == 2 * count
+    for page in reader.pages[:4]:
+        trim, bleed, media = page.trimbox, page.bleedbox, page.mediabox
+        assert float(trim.width) == pytest.approx(63 * MM, abs=0.05)
+        assert float(trim.height) == pytest.approx(88 * MM, abs=0.05)
+        assert float(trim.left) - float(bleed.left) == pytest.approx(3 * MM, abs=0.05)
+        assert float(bleed.top) - float(trim.top) == pytest.approx(3 * MM, abs=0.05)
+        assert float(media.width) > float(bleed.width)  # room for the crop marks
+    # Fronts and backs alternate: the back of card 1 is page 2.
+    assert "Cartes structure" in reader.pages[1].extract_text()
+    assert f"1/{count}" in reader.pages[1].extract_text()
+
+
+def test_fonts_are_embedded_and_subset(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
+    data, _ = _render(print_kit, small_cards, "postures")
+    reader = PdfReader(_write(tmp_path / "f.pdf", data))
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            fonts[str(font["/BaseFont"])] = descendant["/FontDescriptor"].get_object()
+    assert any("Atkinson" in name for name in fonts)
+    for name, descriptor in fonts.items():
+        assert "/FontFile2" in descriptor or "/FontFile3" in descriptor, name
+        assert re.match(r"^/[A-Z]{6}\+", name), f"{name} is not a subset"
+
+
+def test_qr_codes_decode_to_resource_urls(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
+    deck = _deck(small_cards, "notions")
+    data, _ = _render(print_kit, small_cards, "notions")
+    pngs = pdf_pages_png(_write(tmp_path / "q.pdf", data), 1, 1, 150, tmp_path)
+    expected = {f"{BASE_URL}/r/{item.id}" for item in deck_items(deck, print_kit)[:4]}
+    assert decode_qr(pngs[0]) == expected
+
+
+def test_deck_output_is_deterministic(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
+    first, _ = _render(print_kit, small_cards, "grille")
+    second, _ = _render(print_kit, small_cards, "grille")
+    assert first == second
+    reader = PdfReader(_write(tmp_path / "g.pdf", first))
+    assert reader.metadata is not None and reader.metadata["/CreationDate"].startswith("D:")
+    assert reader.metadata["/Title"].startswith("Grille de questionnement")
+    assert reader.trailer["/Root"]["/Lang"] == "fr"
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged PDF
+    assert "/ID" in reader.trailer
+
+
+def test_overflowing_card_is_an_error_naming_it(content_dir: Path, tmp_path: Path) -> None:
+    content = tmp_path / "kit"
+    import shutil
+
+    shutil.copytree(content_dir, content)
+    path = content / "notions" / "notion-trop-longue.md"
+    path.write_text(
+        "---\nid: notion-trop-longue\ntitre: \"Notion bavarde\"\nresume: \"Trop long.\"\n"
+        "sources: [synthese-recherche-action]\n---\n\n" + ("Une phrase qui ne finit pas. " * 120) + "\n",
+        encoding="utf-8",
+    )
+    kit = load_kit(content).kit
+    cards = make_small_cards(kit, tmp_path / "cards", {"notions": ["notion-trop-longue"]})
+    with pytest.raises(CardOverflowError) as caught:
+        _render(kit, cards, "notions")
+    message = str(caught.value)
+    assert "notion-trop-longue" in message and "notions/notion-trop-longue.md" in message
+    assert [c[0] for c in caught.value.cards] == ["notion-trop-longue"]
+
+
+@pytest.mark.parametrize(("item_type", "pages"), [("structure", 1), ("posture", 2)])
+def test_print_this_card(print_kit: Kit, tmp_path: Path, item_type: str, pages: int) -> None:
+    item = print_kit.by_type(item_type)[0]
+    data = render_card_pdf(print_kit, item.id, base_url=BASE_URL, print_dir=PRINT_DIR, cards_dir=CARDS_DIR)
+    reader = PdfReader(_write(tmp_path / "c.pdf", data))
+    assert len(reader.pages) == pages  # poker folds on one sheet; A6 prints recto/verso
+    pngs = pdf_pages_png(tmp_path / "c.pdf", 1, 1, 150, tmp_path)
+    assert decode_qr(pngs[0]) == {f"{BASE_URL}/r/{item.id}"}
+    with pytest.raises(KeyError):
+        render_card_pdf(print_kit, "fiche-utilite-sociale", base_url=BASE_URL, print_dir=PRINT_DIR,
+                        cards_dir=CARDS_DIR)
