@@ -67,11 +67,13 @@ def main() -> None:
         options = KitOptions(territory="Couserans", paper=args.paper, edition=args.edition)
 
         def build(label: str) -> float:
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), os.times()
             result = build_kit(kit, options, work / "dist", base_url=BASE_URL, print_dir=print_dir,
                                cards_dir=cards_dir, cache_dir=work / "cache", workers=args.workers)
             elapsed = time.perf_counter() - began
-            print(f"{label:<34} {elapsed:7.2f} s   ({result.pages} pages)")
+            after = os.times()
+            used = sum(after[:4]) - sum(cpu[:4])  # user + system, this process and its workers
+            print(f"{label:<34} {elapsed:7.2f} s   ({result.pages} pages, {used:.1f} s CPU)")
             return elapsed
 
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")

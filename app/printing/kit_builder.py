@@ -14,7 +14,6 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import threading
 import unicodedata
 import zipfile
@@ -53,6 +52,7 @@ from .render import (
     CardOverflowError,
     PrintError,
     find_overflows,
+    fresh_locks_after_fork,
     pdf_bytes,
     render_html,
     resources,
@@ -422,12 +422,12 @@ def build_kit(
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     booklet_path = out_dir / f"{slug}-livret.pdf"
-    booklet_path.write_bytes(rendered["booklet"][0])
+    _atomic_write(booklet_path, rendered["booklet"][0])
     files.append(booklet_path)
     deck_paths = []
     for entry in entries:
         path = out_dir / entry.file
-        path.write_bytes(rendered[f"deck:{entry.deck.id}"][0])
+        _atomic_write(path, rendered[f"deck:{entry.deck.id}"][0])
         files.append(path)
         deck_paths.append((entry, path))
     whole_path = out_dir / f"{slug}-mallette-complete.pdf"
@@ -465,7 +465,9 @@ def _run_parts(
             yield _run_part(part.name, part.key)
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=count, mp_context=context, initializer=fresh_locks_after_fork
+    ) as pool:
         futures = [pool.submit(_run_part, part.name, part.key) for part in ordered]
         for future in as_completed(futures):
             yield future.result()
@@ -485,7 +487,7 @@ def _cache_get(cache: Path, key: str) -> tuple[bytes, int] | None:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -522,7 +524,7 @@ def _restore(manifest: Path, cache: Path, out_dir: Path) -> KitResult | None:
                 return None
             if not (target.is_file() and target.stat().st_size == source.stat().st_size
                     and _same_file(source, target)):
-                shutil.copyfile(source, target)
+                _atomic_write(target, source.read_bytes())
             files.append(target)
         return KitResult(files=files, zip_path=out_dir / data["zip"], whole_pdf=out_dir / data["whole"],
                          pages=int(data["pages"]))
@@ -551,13 +553,16 @@ def _merge(
 ) -> int:
     writer = PdfWriter()
     writer.append(PdfReader(booklet), import_outline=True)
-    parent = writer.add_outline_item(title="Planches de cartes", page_number=len(writer.pages)) if decks else None
+    starts = []
     for entry, path in decks:
-        start = len(writer.pages)
+        starts.append((entry, len(writer.pages)))
         writer.append(PdfReader(path), import_outline=False)
-        writer.add_outline_item(
-            title=f"{entry.deck.title} ({entry.cards} cartes)", page_number=start, parent=parent
-        )
+    if starts:
+        parent = writer.add_outline_item(title="Planches de cartes", page_number=starts[0][1])
+        for entry, start in starts:
+            writer.add_outline_item(
+                title=f"{entry.deck.title} ({entry.cards} cartes)", page_number=start, parent=parent
+            )
     writer.add_metadata(
         {
             "/Title": f"{MALLETTE_NAME} — {options.territory}",
@@ -580,7 +585,7 @@ def _merge(
     writer._ID = ArrayObject([identifier, identifier])
     buffer = io.BytesIO()
     writer.write(buffer)
-    target.write_bytes(buffer.getvalue())
+    _atomic_write(target, buffer.getvalue())
     return len(writer.pages)
 
 
@@ -596,7 +601,7 @@ def _zip(path: Path, files: list[Path], date: datetime) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, file.read_bytes())
-    path.write_bytes(buffer.getvalue())
+    _atomic_write(path, buffer.getvalue())
 
 
 def render_deck_pdf(

@@ -7,6 +7,7 @@ the `FontConfiguration` and the parsed stylesheets, so that fonts and CSS are lo
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,11 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
 from .fetcher import PrintURLFetcher
+
+# WeasyPrint reports every laid-out page, fontTools every decoded font, at INFO level: too
+# chatty for the CLI and web logs.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+logging.getLogger("fontTools.ttLib.woff2").setLevel(logging.WARNING)
 
 PX_TO_MM = 25.4 / 96
 #: Text that ends further than this below its card's frame is an overflow (CSS px).
@@ -63,6 +69,17 @@ class Resources:
 
 _lock = threading.Lock()
 _resources: dict[Path, Resources] = {}
+#: WeasyPrint shares fonts (Pango, fontconfig) through `Resources`: one rendering at a time per
+#: process (web threads printing a card while a build runs).
+_render_lock = threading.RLock()
+
+
+def fresh_locks_after_fork() -> None:
+    """Initializer of forked build workers: a lock held by another thread at fork time must not
+    freeze them."""
+    global _lock, _render_lock
+    _lock = threading.Lock()
+    _render_lock = threading.RLock()
 
 
 def resources(print_dir: Path) -> Resources:
@@ -99,10 +116,10 @@ def _create_resources(print_dir: Path) -> Resources:
 def render_html(res: Resources, template: str, context: dict[str, Any], *sheets: str) -> Document:
     """Render a template to a laid-out WeasyPrint document."""
     html = res.env.get_template(template).render(**context)
-    document = HTML(string=html, base_url=res.base_url, url_fetcher=res.fetcher).render(
-        stylesheets=res.css("fonts.css", *sheets), font_config=res.font_config
-    )
-    return document
+    with _render_lock:
+        return HTML(string=html, base_url=res.base_url, url_fetcher=res.fetcher).render(
+            stylesheets=res.css("fonts.css", *sheets), font_config=res.font_config
+        )
 
 
 def find_overflows(document: Document) -> list[tuple[str, str, float]]:
@@ -152,6 +169,7 @@ def pdf_bytes(document: Document, key: str, *, tagged: bool = True, finisher: An
     options: dict[str, Any] = {"pdf_identifier": identifier, "uncompressed_pdf": False}
     if tagged:
         options["pdf_variant"] = "pdf/ua-1"
-    data = document.write_pdf(finisher=finisher, **options)
+    with _render_lock:
+        data = document.write_pdf(finisher=finisher, **options)
     assert isinstance(data, bytes)
     return data

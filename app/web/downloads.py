@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import FloatField, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -173,7 +174,7 @@ def download() -> Response:
 
 
 @bp.post("/telecharger")
-def start_build() -> Response:
+def start_build() -> Response | BaseResponse:
     """Start (or reuse) the build of a territory kit; show its progress."""
     kit = get_state().kit
     decks = _decks(kit)
@@ -206,7 +207,7 @@ def start_build() -> Response:
         return response
     target = url_for("downloads.build_status", key=build.key)
     if not wants_partial():
-        return redirect(target, code=303)  # type: ignore[return-value]
+        return redirect(target, code=303)
     response = render("download/build.html", "download/_started.html", build=build, entries=_file_entries,
                       with_csrf=True)
     response.headers["HX-Push-Url"] = target

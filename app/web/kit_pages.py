@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import get_state
 from ..kit import ItemType, Kit, KitItem
@@ -148,14 +149,17 @@ def glossaire() -> Response:
 
 @bp.get("/r/<item_id>")
 @cached
-def resource(item_id: str) -> Response:
+def resource(item_id: str) -> Response | BaseResponse:
     """An item's resource page: the target of the QR code printed on its card or sheet."""
     kit = _kit()
     item, via_alias = kit.resolve(item_id)
+    if item is None and item_id != item_id.lower():  # e.g. an address typed or scanned in capitals
+        item, via_alias = kit.resolve(item_id.lower())
+        via_alias = item is not None
     if item is None:
         return _unknown_item(item_id)
     if via_alias:
-        return redirect(url_for("kit.resource", item_id=item.id), code=301)  # type: ignore[return-value]
+        return redirect(url_for("kit.resource", item_id=item.id), code=301)
     body = rendered(kit, item)
     required = REQUIRED_SECTIONS.get(item.type, ())
     sections = [(title, html) for title, html in body.sections if title in required] if required else []
@@ -193,7 +197,7 @@ def _unknown_item(item_id: str) -> Response:
 
 
 @bp.get("/r/<item_id>/carte.pdf")
-def card_pdf(item_id: str) -> Response:
+def card_pdf(item_id: str) -> Response | BaseResponse:
     """'Print this card': the one-card PDF (front and back on a sheet)."""
     kit = _kit()
     item, via_alias = kit.resolve(item_id)
@@ -203,7 +207,7 @@ def card_pdf(item_id: str) -> Response:
     if paper not in CARD_PAPERS:
         return error_response(422, _("Format de papier inconnu : choisissez A4 ou Letter."))
     if via_alias:
-        return redirect(url_for("kit.card_pdf", item_id=item.id, papier=paper), code=301)  # type: ignore[return-value]
+        return redirect(url_for("kit.card_pdf", item_id=item.id, papier=paper), code=301)
     if not printing_api.deck_places(kit, item):
         return error_response(404, _("Cet élément n'est pas une carte : il n'a pas de version à imprimer seule."))
     key = (kit.content_hash, item.id, paper)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import time
 import zipfile
@@ -18,7 +19,7 @@ from app.printing.decks import load_decks
 from app.printing.fetcher import FetchRefused, PrintURLFetcher
 from app.printing.imposition import home_page_count
 from app.printing.kit_builder import KitOptions, KitResult, build_kit, render_deck_pdf
-from app.printing.render import resources
+from app.printing.render import _create_resources, resources
 
 
 def test_kit_files(built_kit: KitResult, small_cards: Path) -> None:
@@ -41,6 +42,12 @@ def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: 
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
     assert "Sommaire" in titles and "Fiches de capitalisation" in titles
     assert "Planches de cartes" in titles
+    planches = reader.outline[reader.outline.index(
+        next(o for o in reader.outline if not isinstance(o, list) and o.title == "Planches de cartes")
+    ) + 1]
+    starts = [reader.get_destination_page_number(o) for o in planches]
+    assert starts[0] == len(booklet.pages)
+    assert len(starts) == len(decks) and starts == sorted(starts)
     cover = reader.pages[0].extract_text()
     assert "Couserans" in cover and "Mallette pédagogique" in cover
     colophon = reader.pages[1].extract_text()
@@ -117,8 +124,15 @@ def test_hostile_item_fetches_nothing(content_dir: Path, tmp_path: Path) -> None
                               print_dir=PRINT_DIR, cards_dir=cards)
     assert data.startswith(b"%PDF")
     root = PRINT_DIR.resolve().as_uri() + "/"
-    assert fetcher.refused == []
+    assert list(fetcher.refused) == []
     assert all(url.startswith((root, "data:")) for url in fetcher.requested), fetcher.requested
+    # The hostile markup was printed as text, not interpreted.
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Notion piégée" in text and "@import" in text
+    # The pipeline's fetcher is the one WeasyPrint uses: loading the fonts goes through it.
+    fresh = _create_resources(PRINT_DIR.resolve())
+    assert any("/fonts/" in url for url in fresh.fetcher.requested)
+    assert all(url.startswith(root) for url in fresh.fetcher.requested)
     # The fetcher itself refuses anything outside print/.
     guard = PrintURLFetcher(PRINT_DIR)
     for url in ("file:///etc/passwd", "http://example.com/x.png", "https://example.com/a.css",

@@ -98,6 +98,8 @@ def test_renamed_item_redirects(client: FlaskClient) -> None:
     response = client.get("/r/fiche-innovation")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("/r/fiche-innovation-sociale")
+    response = client.get("/r/NOTION-TIERS-LIEU")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/r/notion-tiers-lieu")
 
 
 def test_unknown_item_gives_a_helpful_404(client: FlaskClient) -> None:
