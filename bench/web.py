@@ -115,24 +115,39 @@ async def _load(port: int, path: str, clients: int, seconds: float) -> tuple[lis
     return latencies, errors, time.perf_counter() - begin
 
 
-def measure(port: int, path: str, clients: int, seconds: float) -> dict[str, float]:
-    """Closed-loop load on one path: rps, p50, p95, p99 (ms), errors."""
-    asyncio.run(_load(port, path, clients, min(1.0, seconds)))  # warm-up
-    latencies, errors, elapsed = asyncio.run(_load(port, path, clients, seconds))
+def summarise(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
+    """Requests per second, p50/p95/p99 and mean latency (ms), errors."""
     ordered = sorted(latencies)
 
     def pct(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
     return {
         "requests": len(ordered),
-        "rps": len(ordered) / elapsed,
+        "rps": len(ordered) / elapsed if elapsed else 0.0,
         "p50": pct(0.50),
         "p95": pct(0.95),
         "p99": pct(0.99),
         "mean": statistics.fmean(ordered) * 1000 if ordered else 0.0,
-        "errors": len(errors),
+        "errors": errors,
     }
+
+
+def measure(port: int, paths: list[str], clients: int, seconds: float, rounds: int) -> list[dict[str, float]]:
+    """Closed-loop load on each path, interleaved in rounds so that every path sees the same
+    background noise; the figures of a path are over all its rounds."""
+    for path in paths:  # warm-up (caches, connections, first-request work)
+        asyncio.run(_load(port, path, clients, 0.5))
+    latencies: dict[str, list[float]] = {path: [] for path in paths}
+    errors = dict.fromkeys(paths, 0)
+    elapsed = dict.fromkeys(paths, 0.0)
+    for _ in range(rounds):
+        for path in paths:
+            lat, err, took = asyncio.run(_load(port, path, clients, seconds / rounds))
+            latencies[path].extend(lat)
+            errors[path] += len(err)
+            elapsed[path] += took
+    return [summarise(latencies[p], errors[p], elapsed[p]) for p in paths]
 
 
 def wait_ready(port: int, timeout: float = 60) -> None:
@@ -170,7 +185,8 @@ def main() -> None:
     """Start gunicorn, measure, print the table and the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=6.0, help="per URL, over all rounds")
+    parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds (noise fairness)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"))
@@ -191,17 +207,18 @@ def main() -> None:
         server = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
             wait_ready(port)
-            rows = []
-            for label, path in (("minimal route", "/_bench/minimal"), ("resource page", resource),
-                                ("search", search)):
-                rows.append((label, path, measure(port, path, args.clients, args.seconds)))
+            targets = [("minimal route", "/_bench/minimal"), ("resource page", resource), ("search", search)]
+            results = measure(port, [path for _, path in targets], args.clients, args.seconds, args.rounds)
+            rows = [(label, path, result) for (label, path), result in zip(targets, results, strict=True)]
         finally:
             server.terminate()
             server.wait(timeout=30)
 
+    load = os.getloadavg()[0]
     print(f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads, loopback; "
-          f"{args.clients} concurrent clients, {args.seconds:g} s per URL, keep-alive; "
-          f"{os.cpu_count()} CPUs shared with the load generator")
+          f"{args.clients} concurrent clients, {args.seconds:g} s per URL in {args.rounds} interleaved rounds, "
+          f"keep-alive; "
+          f"{os.cpu_count()} CPUs shared with the load generator; load average {load:.1f} at the end")
     print(f"{'':15} {'path':42} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}")
     for label, path, r in rows:
         print(f"{label:15} {path[:42]:42} {r['rps']:8.0f} {r['p50']:8.2f} {r['p95']:8.2f} {r['p99']:8.2f} "

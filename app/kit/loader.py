@@ -292,13 +292,13 @@ def _parse_file(path: Path, rel: str, item_type: ItemType, problems: list[Proble
         )
         return None
 
+    leading = len(body) - len(body.lstrip("\n"))
     item = KitItem(
         type=item_type,
         fields=fields,
         body=body.strip("\n"),
-        sections=tuple(
-            Section(s.title, s.markdown, s.line - body_line + 1) for s in sections
-        ),
+        # Section lines relative to the stored (stripped) body, counted from 1.
+        sections=tuple(Section(s.title, s.markdown, s.line - body_line + 1 - leading) for s in sections),
         path=rel,
         checksum=hashlib.sha256(raw).hexdigest(),
     )

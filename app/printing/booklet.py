@@ -44,15 +44,6 @@ def clock(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-def body_intro(body: str) -> str:
-    """The Markdown before the first `## ` section of a body."""
-    lines = body.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith("## "):
-            return "\n".join(lines[:index]).strip()
-    return body.strip()
-
-
 def writing_space(questions: int, paper: str) -> int:
     """Height (mm) of the ruled space under each question, so a dimension fits on one page."""
     available = 168 if paper == "a4" else 150
@@ -116,7 +107,7 @@ class BookletBuilder:
         return {
             **self.base(item),
             "numero": item.get("numero"),
-            "intro": md(body_intro(item.body)),
+            "intro": md(item.intro),
             "sections": [(t, md(item.section(t))) for t in titles],
         }
 

@@ -1,4 +1,15 @@
-"""The web layer: extensions, blueprints, template helpers. Thin: domain logic lives elsewhere."""
+"""The web layer: extensions, blueprints, template helpers. Thin: domain logic lives elsewhere.
+
+- `kit_pages`: home, lists by type, resource pages `/r/<id>` (the QR targets), search, licence.
+- `downloads` + `builds`: the territory kit form, background builds (`kit_build` table), files.
+- `commons`: the Markdown sources (ZIP) and the kit as JSON.
+- `rendering`: `render()` picks the full page or the htmx fragment; `cached_page` keeps pages.
+- `errors`: readable error pages and fragments; `printing_api`: the bridge to `app.printing`.
+
+Everything the pages load is served by the app (htmx and fonts are vendored in `static/`); the
+interface is translated with Flask-Babel (`translations/`, compiled with
+`pybabel compile -d app/web/translations`).
+"""
 
 from __future__ import annotations
 

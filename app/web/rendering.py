@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -31,12 +32,22 @@ def wants_partial() -> bool:
     )
 
 
-def _respond(html: str, status: int) -> Response:
+def _respond(html: str, status: int, etag: str | None = None) -> Response:
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, generate_csrf())
+        etag = None  # a per-session page
     response = make_response(html, status)
     response.vary.add("HX-Request")
+    if etag is not None and status == 200:
+        # Phones that come back to a page get a 304 until the content changes.
+        response.set_etag(etag)
+        response.cache_control.no_cache = True
+        response.make_conditional(request)
     return response
+
+
+def _etag(key: tuple[str, ...]) -> str:
+    return hashlib.sha256("\0".join(key).encode()).hexdigest()[:32]
 
 
 def render(template_full: str, template_partial: str, *, status: int = 200, **context: Any) -> Response:
@@ -55,7 +66,7 @@ def render(template_full: str, template_partial: str, *, status: int = 200, **co
         _pages[key] = html
         while len(_pages) > PAGE_CACHE_SIZE:
             _pages.popitem(last=False)
-    return _respond(html, status)
+    return _respond(html, status, _etag(key))
 
 
 def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
@@ -81,7 +92,7 @@ def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
                 if html is not None:
                     _pages.move_to_end(key)
             if html is not None:
-                return _respond(html, 200)
+                return _respond(html, 200, _etag(key))
             g.page_cache_key = key
             try:
                 return view(*args, **kwargs)

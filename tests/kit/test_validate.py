@@ -117,3 +117,17 @@ def test_cli_strict_fails_on_warnings_only(tmp_path: Path, runner_plain) -> None
     (root / "fiches" / "notes.txt").write_text("x", encoding="utf-8")
     assert runner_plain(["validate", "--content", str(root)]).exit_code == 0
     assert runner_plain(["validate", "--strict", "--content", str(root)]).exit_code == 1
+
+
+def test_sections_and_intro_are_split_on_level_two_headings(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "pages").mkdir(exist_ok=True)
+    (root / "pages" / "page-test.md").write_text(
+        "---\nid: page-test\ntitre: T\nresume: R\nsources: [source-test]\n---\n\n\n"
+        "Une introduction.\n\n## Première\nUn.\n\n## Seconde\nDeux.\n",
+        encoding="utf-8",
+    )
+    item = load_kit(root).kit.items["page-test"]
+    assert item.intro == "Une introduction."
+    assert [(s.title, s.markdown) for s in item.sections] == [("Première", "Un."), ("Seconde", "Deux.")]
+    assert item.body.splitlines()[item.sections[0].line - 1] == "## Première"

@@ -94,3 +94,15 @@ def test_vendored_assets_are_served(client: FlaskClient) -> None:
         assert font.status_code == 200 and font.data[:4] == b"wOF2"
     with client.get("/static/app.css") as css:
         assert b"url(\"fonts/" in css.data and b"http" not in css.data
+
+
+def test_cached_pages_answer_conditional_requests(client: FlaskClient) -> None:
+    first = client.get("/r/dim-cooperation")
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and "no-cache" in first.headers["Cache-Control"]
+    again = client.get("/r/dim-cooperation", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    partial = client.get("/r/dim-cooperation", headers={**HTMX, "If-None-Match": etag})
+    assert partial.status_code == 200  # the fragment is another representation
+    english = client.get("/r/dim-cooperation", headers={"If-None-Match": etag, "Accept-Language": "en"})
+    assert english.status_code == 200
