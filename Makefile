@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 0.0.0.0
 PORT   ?= 5000
 
-.PHONY: install run test lint typecheck validate bench clean
+.PHONY: install run test lint typecheck validate bench translations clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis")'
@@ -23,6 +23,7 @@ validate: install
 run: install
 	$(BIN)/mallette validate
 	$(BIN)/mallette index
+	$(BIN)/mallette prebuild-kit
 	@echo ""
 	@echo "  Mallette est servie sur http://127.0.0.1:$(PORT)/"
 	@echo "  (participant·es sur le réseau local : http://<adresse-de-ce-poste>:$(PORT)/)"
@@ -40,6 +41,12 @@ test: install lint typecheck validate
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Re-extract the interface strings and compile the translations (the compiled .mo is committed).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/web/translations/messages.pot .
+	$(BIN)/pybabel update -i app/web/translations/messages.pot -d app/web/translations --ignore-obsolete
+	$(BIN)/pybabel compile -d app/web/translations
 
 clean:
 	rm -rf $(VENV) instance dist .pytest_cache .mypy_cache .ruff_cache

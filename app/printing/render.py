@@ -7,7 +7,6 @@ the `FontConfiguration` and the parsed stylesheets, so that fonts and CSS are lo
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,6 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
 from .fetcher import PrintURLFetcher
-
-# WeasyPrint reports every laid-out page, fontTools every decoded font, at INFO level: too
-# chatty for the CLI and web logs.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-logging.getLogger("fontTools.ttLib.woff2").setLevel(logging.WARNING)
 
 PX_TO_MM = 25.4 / 96
 #: Text that ends further than this below its card's frame is an overflow (CSS px).

@@ -39,13 +39,25 @@ CSP = (
 LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
+_locales: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
 def select_locale() -> str:
-    """Language from the `lang` cookie, else the browser, else French."""
+    """Language from the `lang` cookie, else the browser, else French (memoised per header pair)."""
     languages: list[str] = current_app.config["LANGUAGES"]
+    key = (request.headers.get("Cookie", ""), request.headers.get("Accept-Language", ""), tuple(languages))
+    found = _locales.get(key)
+    if found is not None:
+        return found
     chosen = request.cookies.get("lang")
     if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        locale = str(chosen)
+    else:
+        locale = request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if len(_locales) > 1024:
+        _locales.clear()
+    _locales[key] = locale
+    return locale
 
 
 def safe_next(target: str | None) -> str:
@@ -73,14 +85,20 @@ def set_language(lang: str) -> BaseResponse:
     return response
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if response.mimetype == "text/html":
-        response.vary.update(("Cookie", "Accept-Language"))
+    headers.extend(SECURITY_HEADERS)
+    if response.mimetype == "text/html":  # pages depend on the language (cookie or browser)
+        vary = headers.get("Vary")
+        headers["Vary"] = f"{vary}, Cookie, Accept-Language" if vary else "Cookie, Accept-Language"
     return response
 
 

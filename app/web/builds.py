@@ -227,6 +227,8 @@ class BuildService:
             result = printing_api.builder_module().build_kit(
                 kit, options, work, base_url=self.base_url, print_dir=self.print_dir,
                 cards_dir=self.cards_dir, progress=progress,
+                # One process: forking a multi-threaded web worker is unsafe (locks held by other threads).
+                workers=1,
             )
             files = _relative_files([*result.files, result.whole_pdf, result.zip_path], work)
             final = self.build_dir / key

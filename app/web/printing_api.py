@@ -1,12 +1,11 @@
 """The web app's window on the print pipeline (`app.printing`): decks, card PDFs, kit builds.
 
-The pipeline is imported on first use so that browsing works even when it is unavailable; deck
-definitions are cached until a file in the cards folder changes.
+Deck definitions are cached until a file in the cards folder changes. `builder_module()` is the one
+seam through which the web layer reaches the builder, so tests can put a stand-in behind it.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -18,6 +17,8 @@ from typing import Any
 from flask import current_app
 
 from ..kit import Kit, KitItem
+from ..printing import decks as decks_lib
+from ..printing import kit_builder
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -26,37 +27,37 @@ _decks_cache: dict[str, tuple[float, list[Any]]] = {}
 
 def decks_module() -> ModuleType:
     """`app.printing.decks`."""
-    return importlib.import_module("app.printing.decks")
+    return decks_lib
 
 
 def builder_module() -> ModuleType:
     """`app.printing.kit_builder`."""
-    return importlib.import_module("app.printing.kit_builder")
+    return kit_builder
 
 
 #: How long (seconds) a look at the cards folder stays valid: pages do not stat it on every request.
 STAMP_TTL = 2.0
-_stamps: dict[Path, tuple[float, float]] = {}
+_stamps: dict[str, tuple[float, float]] = {}
 
 
-def _cards_mtime(cards_dir: Path) -> float:
+def _cards_mtime(folder: str | Path) -> float:
     now = time.monotonic()
-    cached = _stamps.get(cards_dir)
+    cached = _stamps.get(str(folder))
     if cached and now - cached[0] < STAMP_TTL:
         return cached[1]
-    stamps = [p.stat().st_mtime for p in cards_dir.glob("*.y*ml")]
+    stamps = [p.stat().st_mtime for p in Path(folder).glob("*.y*ml")]
     stamp = max(stamps, default=0.0) + len(stamps)
-    _stamps[cards_dir] = (now, stamp)
+    _stamps[str(folder)] = (now, stamp)
     return stamp
 
 
 def decks_version() -> str:
     """A string that changes when the deck definitions change (for page caching)."""
-    cards_dir = Path(current_app.config["CARDS_DIR"])
+    folder = str(current_app.config["CARDS_DIR"])
     try:
-        return f"{cards_dir}:{_cards_mtime(cards_dir)}"
+        return f"{folder}:{_cards_mtime(folder)}"
     except OSError:
-        return f"{cards_dir}:-"
+        return f"{folder}:-"
 
 
 def load_decks() -> list[Any]:

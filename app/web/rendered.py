@@ -35,18 +35,6 @@ def _render(kit: Kit, item: KitItem, text: str) -> Markup:
     return render_markdown(text, glossary=kit.glossary, href_for=href_for, skip_id=item.id)
 
 
-def intro_text(item: KitItem) -> str:
-    """The body before its first `## ` section (computed here: `KitItem.intro` can include the heading)."""
-    if not item.sections:
-        return item.body.strip()
-    before: list[str] = []
-    for line in item.body.splitlines():
-        if line.startswith("## "):
-            break
-        before.append(line)
-    return "\n".join(before).strip()
-
-
 def rendered(kit: Kit, item: KitItem) -> RenderedItem:
     """The item's rendered body (glossary terms linked to their notion), from the cache when possible."""
     key = (kit.content_hash, request.script_root, item.id)
@@ -54,7 +42,7 @@ def rendered(kit: Kit, item: KitItem) -> RenderedItem:
     if found is not None:
         return found
     result = RenderedItem(
-        intro=_render(kit, item, intro) if (intro := intro_text(item)) else Markup(""),
+        intro=_render(kit, item, item.intro) if item.intro else Markup(""),
         sections=tuple((s.title, _render(kit, item, s.markdown)) for s in item.sections),
         body=_render(kit, item, item.body),
     )

@@ -10,7 +10,6 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response, g, make_response, render_template, request
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 #: Stands for the per-session CSRF token in cached pages; replaced on the way out.
@@ -18,8 +17,16 @@ CSRF_PLACEHOLDER = "csrf-placeholder-5b1f0c2e9a"
 PAGE_CACHE_SIZE = 1024
 
 F = TypeVar("F", bound=Callable[..., Any])
-_pages: OrderedDict[tuple[str, ...], str] = OrderedDict()
+_pages: OrderedDict[tuple[str, ...], tuple[str, str]] = OrderedDict()
 _pages_lock = threading.Lock()
+
+
+def _locale() -> str:
+    # The selector itself (memoised) rather than Flask-Babel's get_locale(), which parses a Locale
+    # object: a cache hit renders nothing and needs only the language code.
+    from . import select_locale
+
+    return select_locale()
 
 
 def wants_partial() -> bool:
@@ -37,12 +44,14 @@ def _respond(html: str, status: int, etag: str | None = None) -> Response:
         html = html.replace(CSRF_PLACEHOLDER, generate_csrf())
         etag = None  # a per-session page
     response = make_response(html, status)
-    response.vary.add("HX-Request")
+    headers = response.headers
+    headers["Vary"] = "HX-Request"
     if etag is not None and status == 200:
         # Phones that come back to a page get a 304 until the content changes.
-        response.set_etag(etag)
-        response.cache_control.no_cache = True
-        response.make_conditional(request)
+        headers["ETag"] = f'"{etag}"'
+        headers["Cache-Control"] = "no-cache"
+        if "If-None-Match" in request.headers:
+            response.make_conditional(request)
     return response
 
 
@@ -62,11 +71,12 @@ def render(template_full: str, template_partial: str, *, status: int = 200, **co
     if key is None or status != 200:
         return _respond(render_template(template, partial=partial, **context), status)
     html = render_template(template, partial=partial, csrf_token=lambda: CSRF_PLACEHOLDER, **context)
+    etag = _etag(key)
     with _pages_lock:
-        _pages[key] = html
+        _pages[key] = (html, etag)
         while len(_pages) > PAGE_CACHE_SIZE:
             _pages.popitem(last=False)
-    return _respond(html, status, _etag(key))
+    return _respond(html, status, etag)
 
 
 def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
@@ -83,16 +93,16 @@ def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
                 view.__name__,
                 request.script_root,
                 request.full_path,
-                str(get_locale()),
+                _locale(),
                 "partial" if wants_partial() else "full",
                 *(part() for part in parts),
             )
             with _pages_lock:
-                html = _pages.get(key)
-                if html is not None:
+                cached = _pages.get(key)
+                if cached is not None:
                     _pages.move_to_end(key)
-            if html is not None:
-                return _respond(html, 200, _etag(key))
+            if cached is not None:
+                return _respond(cached[0], 200, cached[1])
             g.page_cache_key = key
             try:
                 return view(*args, **kwargs)

@@ -57,7 +57,8 @@ class FakeBuilder:
     def build_kit(self, kit: Any, options: FakeOptions, out_dir: Path, **kwargs: Any) -> Any:
         """Write three small files, reporting progress."""
         self.calls.append(options)
-        assert set(kwargs) == {"base_url", "print_dir", "cards_dir", "progress"}
+        assert set(kwargs) == {"base_url", "print_dir", "cards_dir", "progress", "workers"}
+        assert kwargs["workers"] == 1
         kwargs["progress"](10, "Jeux de cartes")
         assert self.release.wait(10)
         if self.fail:
