@@ -90,7 +90,10 @@ def search(
         rows = session.execute(text(sql), params).all()
 
     hits = [SearchHit(r[0], r[1], r[2], r[3], _title_match(r[2], words), float(r[4])) for r in rows]
-    hits.sort(key=lambda h: (not h.title_match, h.rank, sort_key(h.title)))
+    # Title matches first; among them, titles that start with the query ("Coopération territoriale"
+    # before "PTCE — Pôle territorial de coopération économique" for "coopération").
+    hits.sort(key=lambda h: (not h.title_match, not sort_key(h.title).startswith(words[0]), h.rank,
+                             sort_key(h.title)))
     return hits[: params["limit"]]
 
 

@@ -105,3 +105,8 @@ def test_concurrent_workers_index_once(engine: Engine) -> None:
     assert errors == []
     assert counts == [len(kit)] * 4
     assert stored_ids(engine) == [item.id for item in kit]
+
+
+def test_titles_starting_with_the_query_come_first(indexed: Engine) -> None:
+    assert search(indexed, "cooperation")[0].id == "notion-cooperation"
+    assert search(indexed, "formes")[0].id == "dim-cooperation"
