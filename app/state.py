@@ -46,5 +46,5 @@ def sync_content(engine: Engine, content_dir: Path) -> LoadResult:
         log.warning("%s (%s)", problem, problem.severity)
     if indexed_hash(engine) != result.kit.content_hash:
         count = index_kit(engine, result.kit, force=False)
-        log.info("indexed %d items (content %s)", count, result.kit.version)
+        log.info("content %s is indexed (%d items)", result.kit.version, count)
     return result
