@@ -388,29 +388,29 @@ def build_kit(
             return result
 
     rendered: dict[str, tuple[bytes, int]] = {}
-    todo: list[_Part] = []
+    pending: list[_Part] = []
     for part in parts:
         hit = _cache_get(cache, part.key)
         if hit is not None:
             rendered[part.name] = hit
         else:
-            todo.append(part)
+            pending.append(part)
     done = len(rendered)
     total = len(parts)
-    report(5, f"{done} partie(s) déjà prête(s), {len(todo)} à composer")
+    report(5, f"{done} partie(s) déjà prête(s), {len(pending)} à composer")
 
     job = _Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir)
     overflows: list[tuple[str, str, float]] = []
     with _build_lock:
         _current_job = job
         try:
-            for name, data, pages, problems in _run_parts(todo, print_dir, workers):
+            for name, data, pages, problems in _run_parts(pending, print_dir, workers):
                 done += 1
                 if problems:
                     overflows.extend(problems)
                 else:
                     rendered[name] = (data, pages)
-                    key = next(p.key for p in todo if p.name == name)
+                    key = next(p.key for p in pending if p.name == name)
                     _cache_put(cache, key, data, pages)
                 report(5 + int(80 * done / total), _part_label(name, job) + " composé")
         finally:
@@ -451,11 +451,11 @@ def _part_label(name: str, job: _Job) -> str:
 
 
 def _run_parts(
-    todo: list[_Part], print_dir: Path, workers: int | None
+    pending: list[_Part], print_dir: Path, workers: int | None
 ) -> Iterable[tuple[str, bytes, int, list[tuple[str, str, float]]]]:
-    if not todo:
+    if not pending:
         return
-    ordered = sorted(todo, key=lambda p: -p.weight)
+    ordered = sorted(pending, key=lambda p: -p.weight)
     count = workers if workers is not None else min(os.cpu_count() or 1, len(ordered))
     count = max(1, min(count, len(ordered)))
     # Load fonts and stylesheets before forking: workers inherit them.
