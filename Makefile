@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 0.0.0.0
 PORT   ?= 5000
 
-.PHONY: install run test lint typecheck validate bench translations clean
+.PHONY: install system-deps run test lint typecheck validate bench translations clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis")'
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian packages for the browser and print tests (installed when run as root).
+system-deps:
+	@bash .ci/system-deps
 
 validate: install
 	$(BIN)/mallette validate --strict
@@ -36,7 +40,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck validate
+test: install system-deps lint typecheck validate
 	$(BIN)/pytest
 
 bench: install
