@@ -6,11 +6,11 @@ building the whole kit once per session.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from print_helpers import BASE_URL, KIT_OPTIONS, PRINT_DIR, PROJECT_ROOT, make_small_cards
-from print_stubs import complete_content
 
 from app.kit import Kit, load_kit
 from app.printing.kit_builder import KitResult, build_kit
@@ -18,8 +18,10 @@ from app.printing.kit_builder import KitResult, build_kit
 
 @pytest.fixture(scope="session")
 def content_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """kit_content/ copied, with stubs for link targets not written yet."""
-    return complete_content(PROJECT_ROOT / "kit_content", tmp_path_factory.mktemp("content") / "kit")
+    """A copy of kit_content/ that tests may add items to."""
+    target = tmp_path_factory.mktemp("content") / "kit"
+    shutil.copytree(PROJECT_ROOT / "kit_content", target)
+    return target
 
 
 @pytest.fixture(scope="session")
