@@ -6,9 +6,7 @@ Prints: pages, cold build time, no-change rebuild time, rebuild time after editi
 memory, and one deck built the naive way (one WeasyPrint document per card, merged with pypdf)
 against the pipeline's way (the deck as one document), with the ratio between the two.
 
-The content is copied to a temporary folder first (the edit step changes a card there). While the
-content is still being written, links to items that do not exist yet are filled with stubs (the
-same ones the tests use) so that every written item is printed.
+The content is copied to a temporary folder first (the edit step changes a card there).
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "printing"))
 
 BASE_URL = "http://localhost:5000"
 
@@ -41,7 +38,6 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    from print_stubs import complete_content
     from pypdf import PdfReader, PdfWriter
 
     from app.kit import load_kit
@@ -56,11 +52,11 @@ def main() -> None:
     try:
         content = work / "kit"
         shutil.copytree(args.content, content)
-        raw = load_kit(content)
-        if raw.errors:
-            complete_content(args.content, content)
         started = time.perf_counter()
-        kit = load_kit(content).kit
+        loaded_kit = load_kit(content)
+        if loaded_kit.errors:
+            raise SystemExit("\n".join(str(e) for e in loaded_kit.errors))
+        kit = loaded_kit.kit
         loaded = time.perf_counter() - started
         counts = {t: len(kit.by_type(t)) for t in ("fiche", "posture", "activite", "dimension",
                                                     "structure", "initiative", "notion", "page")}
@@ -77,8 +73,7 @@ def main() -> None:
             return elapsed
 
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
-        print(f"content: {len(kit)} items {counts}"
-              + (f" ({len(raw.errors)} content problems: stubs added)" if raw.errors else ""))
+        print(f"content: {len(kit)} items {counts}")
         print(f"{'import (weasyprint, pypdf...)':<34} {imported:7.2f} s")
         print(f"{'load_kit':<34} {loaded:7.2f} s")
         resources(print_dir)

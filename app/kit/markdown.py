@@ -43,42 +43,55 @@ _md = _parser()
 
 
 @lru_cache(maxsize=8)
-def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+def _term_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
     if not terms:
         return None
-    ordered = sorted(terms, key=len, reverse=True)
+    ordered = sorted(terms, key=lambda t: (-len(t), t))
     alternatives = "|".join(re.escape(t) for t in ordered)
     return re.compile(rf"(?<![\w-])({alternatives})(?![\w-])", re.IGNORECASE)
 
 
-def _glossary_rule(glossary: Mapping[str, str], href_for: HrefFor, skip_id: str | None) -> Callable[[StateCore], None]:
-    """A core rule linking the first occurrence of each glossary term to its notion."""
-    kept = {term: target for term, target in glossary.items() if target != skip_id}
+@lru_cache(maxsize=8)
+def _lookup(glossary: frozenset[tuple[str, str]]) -> dict[str, str]:
     # Acronyms (all capitals) match only as written; other terms ignore case.
-    lookup = {t if t.isupper() else t.casefold(): target for t, target in kept.items()}
-    pattern = _term_pattern(tuple(sorted(kept)))
+    return {t if t.isupper() else t.casefold(): target for t, target in glossary}
 
-    def rule(state: StateCore) -> None:
-        if pattern is None:
-            return
-        linked: set[str] = set()
-        for block in state.tokens:
-            if block.type != "inline" or not block.children:
+
+def _glossary_rule(state: StateCore) -> None:
+    """A core rule linking the first occurrence of each glossary term to its notion.
+
+    The glossary, the link builder and the notion not to link (the page's own) come from
+    `state.env`, so one parser serves every page (its pattern is compiled once per glossary).
+    """
+    settings = state.env.get("glossary")
+    if not settings:
+        return
+    glossary, href_for, skip_id = settings
+    pattern = _term_pattern(frozenset(term for term, _target in glossary))
+    if pattern is None:
+        return
+    lookup = _lookup(glossary)
+    # A page never links to itself (nor to a shorter term inside its own).
+    linked: set[str] = {skip_id} if skip_id else set()
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        depth = 0
+        for child in block.children:
+            if child.type == "link_open":
+                depth += 1
+            elif child.type == "link_close":
+                depth -= 1
+            if child.type != "text" or depth:
+                children.append(child)
                 continue
-            children: list[Token] = []
-            depth = 0
-            for child in block.children:
-                if child.type == "link_open":
-                    depth += 1
-                elif child.type == "link_close":
-                    depth -= 1
-                if child.type != "text" or depth:
-                    children.append(child)
-                    continue
-                children.extend(_split_text(child, pattern, lookup, linked, href_for))
-            block.children = children
+            children.extend(_split_text(child, pattern, lookup, linked, href_for))
+        block.children = children
 
-    return rule
+
+_md_glossary = _parser()
+_md_glossary.core.ruler.push("glossary", _glossary_rule)
 
 
 def _split_text(
@@ -136,9 +149,8 @@ def render_markdown(
 ) -> Markup:
     """Render Markdown to sanitised HTML; link glossary terms when a glossary is given."""
     if glossary and href_for is not None:
-        md = _parser()
-        md.core.ruler.push("glossary", _glossary_rule(glossary, href_for, skip_id))
-        html = md.render(text)
+        env = {"glossary": (frozenset(glossary.items()), href_for, skip_id)}
+        html = _md_glossary.render(text, env)
     else:
         html = _md.render(text)
     return Markup(sanitize(html))  # noqa: S704 - sanitised just above

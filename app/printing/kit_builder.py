@@ -26,14 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pydyf
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (
-    ArrayObject,
-    BooleanObject,
-    ByteStringObject,
-    NameObject,
-    TextStringObject,
-)
 
 from app.kit.model import Kit, KitItem
 from app.kit.schema import ItemType
@@ -48,6 +40,7 @@ from .cards import (
 )
 from .decks import Deck, deck_items, decks_for_item, load_decks, missing_items
 from .imposition import home_page_count, shop_page_count
+from .merge import MergeInfo, MergePart, merge_pdfs
 from .render import (
     CardOverflowError,
     PrintError,
@@ -432,7 +425,7 @@ def build_kit(
         deck_paths.append((entry, path))
     whole_path = out_dir / f"{slug}-mallette-complete.pdf"
     date = content_date(kit)
-    pages = _merge(booklet_path, deck_paths, whole_path, options, date, whole_key)
+    pages = _merge(booklet_path, deck_paths, whole_path, options, date)
     files.insert(0, whole_path)
     report(95, "Création de l'archive ZIP")
     zip_path = out_dir / f"{slug}-mallette.zip"
@@ -539,54 +532,26 @@ def _same_file(a: Path, b: Path) -> bool:
 # --------------------------------------------------------------------------- whole PDF, ZIP
 
 
-def _pdf_date(date: datetime) -> str:
-    return date.strftime("D:%Y%m%d%H%M%S+00'00'")
-
-
 def _merge(
     booklet: Path,
     decks: list[tuple[DeckEntry, Path]],
     target: Path,
     options: KitOptions,
     date: datetime,
-    key: str,
 ) -> int:
-    writer = PdfWriter()
-    writer.append(PdfReader(booklet), import_outline=True)
-    starts = []
-    for entry, path in decks:
-        starts.append((entry, len(writer.pages)))
-        writer.append(PdfReader(path), import_outline=False)
-    if starts:
-        parent = writer.add_outline_item(title="Planches de cartes", page_number=starts[0][1])
-        for entry, start in starts:
-            writer.add_outline_item(
-                title=f"{entry.deck.title} ({entry.cards} cartes)", page_number=start, parent=parent
-            )
-    writer.add_metadata(
-        {
-            "/Title": f"{MALLETTE_NAME} — {options.territory}",
-            "/Author": "Mouvement pour l'Économie Solidaire",
-            "/Subject": "Mallette pédagogique complète : livret et jeux de cartes",
-            "/Creator": f"Mallette, chaîne d'impression v{PIPELINE_VERSION}",
-            "/Producer": "Mallette (WeasyPrint, pypdf)",
-            "/CreationDate": _pdf_date(date),
-            "/ModDate": _pdf_date(date),
-        }
+    parts = [MergePart(booklet.read_bytes())] + [
+        MergePart(path.read_bytes(), f"{entry.deck.title} ({entry.cards} cartes)") for entry, path in decks
+    ]
+    info = MergeInfo(
+        title=f"{MALLETTE_NAME} — {options.territory}",
+        author="Mouvement pour l'Économie Solidaire",
+        subject="Mallette pédagogique complète : livret et jeux de cartes",
+        creator=f"Mallette, chaîne d'impression v{PIPELINE_VERSION}",
+        date=date,
+        duplex=options.edition == "home",
+        group_bookmark="Planches de cartes",
     )
-    writer._root_object[NameObject("/Lang")] = TextStringObject("fr")
-    prefs = writer.create_viewer_preferences()
-    prefs[NameObject("/DisplayDocTitle")] = BooleanObject(True)
-    if options.edition == "home":
-        prefs[NameObject("/PrintScaling")] = NameObject("/None")
-        prefs[NameObject("/Duplex")] = NameObject("/DuplexFlipLongEdge")
-    writer.page_mode = "/UseOutlines"
-    identifier = ByteStringObject(hashlib.sha256(key.encode()).digest()[:16])
-    writer._ID = ArrayObject([identifier, identifier])
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    _atomic_write(target, buffer.getvalue())
-    return len(writer.pages)
+    return merge_pdfs(parts, target, info)
 
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)

@@ -8,6 +8,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pikepdf
 import pytest
 from flask import Flask
 from print_helpers import BASE_URL, KIT_OPTIONS, PRINT_DIR, decode_qr, make_small_cards, pdf_pages_png
@@ -54,6 +55,51 @@ def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: 
     assert "CC BY-SA 4.0" in colophon and "SHA-256" in colophon
     assert reader.metadata["/Title"].endswith("Couserans")
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/Duplex"] == "/DuplexFlipLongEdge"
+
+
+def test_whole_pdf_keeps_the_parts_tags(built_kit: KitResult) -> None:
+    """The merged PDF is still tagged: one structure tree over every part, keys that resolve."""
+    whole = pikepdf.open(built_kit.whole_pdf)
+    parts = [pikepdf.open(p) for p in built_kit.files[1:] if p.suffix == ".pdf"]
+    root = whole.Root
+    assert root.MarkInfo.Marked is True and str(root.Lang) == "fr"
+    assert root.ViewerPreferences.DisplayDocTitle is True
+    tree = root.StructTreeRoot
+    assert len(tree.K) == len(parts)  # each part's document element, in order
+    nums = tree.ParentTree.Nums
+    keys = {int(nums[i]) for i in range(0, len(nums), 2)}
+    assert len(keys) == len(nums) // 2 == sum(len(p.Root.StructTreeRoot.ParentTree.Nums) // 2 for p in parts)
+    assert int(tree.ParentTreeNextKey) == max(keys) + 1
+    pages = {page.obj.objgen for page in whole.pages}
+    for page in whole.pages:
+        assert int(page.obj.StructParents) in keys
+        for annot in page.obj.get("/Annots") or []:
+            if "/StructParent" in annot:
+                assert int(annot.StructParent) in keys
+    # Every structure element marks content on a page of this file (none on a stray copy).
+    seen: set[tuple[int, int]] = set()
+    stack = list(tree.K)
+    marked = 0
+    while stack:
+        element = stack.pop()
+        if isinstance(element, pikepdf.Array):
+            stack.extend(element)
+            continue
+        if not isinstance(element, pikepdf.Dictionary) or element.objgen in seen:
+            continue
+        seen.add(element.objgen)
+        if "/Pg" in element:
+            marked += 1
+            assert element.Pg.objgen in pages
+        if "/K" in element:
+            stack.append(element.K)
+    assert marked > len(whole.pages)
+    # The booklet's internal links (contents) still land on named destinations of this file.
+    names = root.Names.Dests
+    flat = list(names.Names) if "/Names" in names else [v for kid in names.Kids for v in kid.Names]
+    dests = {str(flat[i]) for i in range(0, len(flat), 2)}
+    links = [str(a.Dest) for page in whole.pages for a in page.obj.get("/Annots") or [] if "/Dest" in a]
+    assert links and set(links) <= dests
 
 
 def test_booklet_qr_codes(built_kit: KitResult, print_kit: Kit, tmp_path: Path) -> None:

@@ -1,0 +1,206 @@
+"""The whole-kit PDF: the parts' pages in one file, still tagged, with one bookmark tree.
+
+WeasyPrint writes each part (booklet, decks) as a tagged PDF. Merging them with qpdf (pikepdf) is
+fast, but copying pages alone would drop the structure tree and the named destinations, so both
+are kept: each part's structure elements hang under one new root and its parent-tree keys are
+shifted past the previous parts' keys (pages' `/StructParents`, annotations' `/StructParent`);
+`add_pages_from` carries the named destinations. qpdf copies each part's objects with one mapping
+per source file, so references to pages from structure elements and outlines land on the copied
+pages.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf
+
+
+@dataclass(frozen=True)
+class MergePart:
+    """One part PDF; `bookmark` titles it in the merged outline (None: keep the part's own outline)."""
+
+    data: bytes
+    bookmark: str | None = None
+
+
+@dataclass(frozen=True)
+class MergeInfo:
+    """Document information of the merged PDF."""
+
+    title: str
+    author: str
+    subject: str
+    creator: str
+    date: datetime
+    lang: str = "fr"
+    #: Long-edge duplex and no print scaling (home-edition sheets).
+    duplex: bool = False
+    #: Bookmark grouping the parts that have a `bookmark` title.
+    group_bookmark: str = ""
+
+
+def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
+    """Write the parts as one tagged PDF to `target`; return its page count. Deterministic output."""
+    out = Pdf.new()
+    parent_tree: list[tuple[int, pikepdf.Object]] = []
+    struct_kids = Array()
+    role_map = Dictionary()
+    outlines: list[tuple[Pdf, int, str | None]] = []
+    next_key = 0
+    sources = []
+    for part in parts:
+        source = Pdf.open(io.BytesIO(part.data))
+        sources.append(source)
+        start = len(out.pages)
+        shift = next_key
+        out.add_pages_from(source)
+        copied = list(out.pages)[start:]
+        highest = -1
+        for page in copied:
+            highest = max(highest, _shift_keys(page.obj, shift))
+        tree = source.Root.get("/StructTreeRoot")
+        if tree is not None:
+            for key, value in _number_tree(tree.get("/ParentTree")):
+                parent_tree.append((key + shift, _copy(out, value)))
+                highest = max(highest, key + shift)
+            if tree.get("/K") is not None:
+                kids = _copy(out, tree.K)
+                for kid in kids if isinstance(kids, Array) else [kids]:
+                    struct_kids.append(kid)
+            for name, value in (tree.get("/RoleMap") or {}).items():
+                role_map[name] = value
+        next_key = max(next_key, highest + 1)
+        outlines.append((source, start, part.bookmark))
+
+    root = Dictionary(Type=Name.StructTreeRoot, K=struct_kids)
+    root = out.make_indirect(root)
+    for kid in struct_kids:
+        if isinstance(kid, Dictionary):
+            kid.P = root
+    nums = Array()
+    for key, value in sorted(parent_tree, key=lambda kv: kv[0]):
+        nums.append(key)
+        nums.append(value)
+    root.ParentTree = out.make_indirect(Dictionary(Nums=nums))
+    root.ParentTreeNextKey = next_key
+    if len(role_map):
+        root.RoleMap = role_map
+    out.Root.StructTreeRoot = root
+    out.Root.MarkInfo = Dictionary(Marked=True)
+    out.Root.Lang = pikepdf.String(info.lang)
+    prefs = Dictionary(DisplayDocTitle=True)
+    if info.duplex:
+        prefs.PrintScaling = Name.None_
+        prefs.Duplex = Name.DuplexFlipLongEdge
+    out.Root.ViewerPreferences = prefs
+    out.Root.PageMode = Name.UseOutlines
+    _outline(out, outlines, info.group_bookmark)
+    _metadata(out, sources[0] if sources else None, info)
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    pages = len(out.pages)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(target)
+    return pages
+
+
+def _shift_keys(page: Dictionary, shift: int) -> int:
+    """Move a page's parent-tree keys by `shift`; return the highest key it now uses (-1: none)."""
+    highest = -1
+    if "/StructParents" in page:
+        page.StructParents = int(page.StructParents) + shift
+        highest = int(page.StructParents)
+    for annot in page.get("/Annots") or []:
+        if isinstance(annot, Dictionary) and "/StructParent" in annot:
+            annot.StructParent = int(annot.StructParent) + shift
+            highest = max(highest, int(annot.StructParent))
+    return highest
+
+
+def _number_tree(node: pikepdf.Object | None) -> list[tuple[int, pikepdf.Object]]:
+    """The (key, value) pairs of a number tree (leaves and kids)."""
+    if not isinstance(node, Dictionary):
+        return []
+    found: list[tuple[int, pikepdf.Object]] = []
+    nums = node.get("/Nums")
+    if nums is not None:
+        found.extend((int(nums[i]), nums[i + 1]) for i in range(0, len(nums) - 1, 2))
+    for kid in node.get("/Kids") or []:
+        found.extend(_number_tree(kid))
+    return found
+
+
+def _copy(out: Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    """Copy a value of another PDF into `out` (qpdf copies indirect objects; direct ones are rebuilt)."""
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return out.copy_foreign(obj)
+    if isinstance(obj, Array):
+        return Array([_copy(out, item) for item in obj])
+    if isinstance(obj, Dictionary):
+        return Dictionary({key: _copy(out, value) for key, value in obj.items()})
+    return obj
+
+
+def _outline(out: Pdf, parts: list[tuple[Pdf, int, str | None]], group: str) -> None:
+    """Each part's own bookmarks (moved to its pages), then a group of the titled parts."""
+    with out.open_outline() as outline:
+        grouped: list[OutlineItem] = []
+        for source, start, bookmark in parts:
+            if bookmark is not None:
+                grouped.append(OutlineItem(bookmark, start))
+                continue
+            pages = {page.obj.objgen: index for index, page in enumerate(source.pages)}
+            with source.open_outline() as own:
+                for item in own.root:
+                    outline.root.append(_moved(item, pages, start))
+        if grouped:
+            if group:
+                head = OutlineItem(group, grouped[0].destination)
+                head.children.extend(grouped)
+                outline.root.append(head)
+            else:
+                outline.root.extend(grouped)
+
+
+def _moved(item: OutlineItem, pages: dict[tuple[int, int], int], start: int) -> OutlineItem:
+    index = 0
+    dest = item.destination
+    if isinstance(dest, Array) and len(dest) and isinstance(dest[0], Dictionary):
+        index = pages.get(dest[0].objgen, 0)
+    copy = OutlineItem(item.title, start + index)
+    copy.children.extend(_moved(child, pages, start) for child in item.children)
+    return copy
+
+
+def _metadata(out: Pdf, first: Pdf | None, info: MergeInfo) -> None:
+    stamp = info.date.strftime("D:%Y%m%d%H%M%S+00'00'")
+    out.docinfo = out.make_indirect(
+        Dictionary(
+            Title=pikepdf.String(info.title),
+            Author=pikepdf.String(info.author),
+            Subject=pikepdf.String(info.subject),
+            Creator=pikepdf.String(info.creator),
+            Producer=pikepdf.String("Mallette (WeasyPrint, qpdf)"),
+            CreationDate=pikepdf.String(stamp),
+            ModDate=pikepdf.String(stamp),
+        )
+    )
+    with out.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        if first is not None:
+            with first.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as own:
+                for key in ("pdfuaid:part",):
+                    if key in own:
+                        meta[key] = own[key]
+        meta["dc:title"] = info.title
+        meta["dc:creator"] = [info.author]
+        meta["dc:description"] = info.subject
+        meta["pdf:Producer"] = "Mallette (WeasyPrint, qpdf)"
+        meta["xmp:CreatorTool"] = info.creator
+        meta["xmp:CreateDate"] = info.date.isoformat()
+        meta["xmp:ModifyDate"] = info.date.isoformat()
