@@ -1,8 +1,14 @@
-"""The A4/Letter booklet: cover, colophon, presentation, contents, fiches, activity sheets, grid
-worksheet, structure monographs, glossary, and the list of the decks that follow."""
+"""The A4/Letter booklet, in two documents rendered apart and merged:
+
+- the body: fiches, activity sheets, grid worksheets, structure monographs and glossary. It does not
+  name the territory, so one rendered body serves every territory's kit;
+- the front: cover, colophon, presentation, contents and the list of the decks. Rendered after the
+  body, it prints the body's page numbers in its contents and links to the body's destinations.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -178,7 +184,57 @@ class BookletBuilder:
         md = markdown_for(self.kit, self.base_url, item)
         return {**self.base(item), "body": md(item.body)}
 
-    def context(
+    def _shared(self, paper: str, meta: dict[str, str]) -> dict[str, Any]:
+        paper_w, paper_h = PAPERS[paper]
+        return {
+            "mallette": MALLETTE_NAME,
+            "meta": meta,
+            "paper": {"id": paper, "w": paper_w, "h": paper_h, "label": PAPER_LABELS[paper]},
+            "styles": {kind: self.style(kind) for kind in TYPE_STYLES},
+        }
+
+    def _fiche_parts(self, fiches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"number": n, "title": title, "fiches": [f for f in fiches if f["item"].get("partie") == n]}
+            for n, title in FICHE_PARTS.items()
+        ]
+
+    def _sections(self) -> list[tuple[str, str, str]]:
+        """The body's parts: (anchor, title, item type), those with items only."""
+        kit = self.kit
+        sections = [
+            ("fiches", "Fiches de capitalisation", ItemType.FICHE),
+            ("activites", "Fiches activité", ItemType.ACTIVITE),
+            ("grille", "Grille de questionnement", ItemType.DIMENSION),
+            ("structures", "Structures membres", ItemType.STRUCTURE),
+            ("glossaire", "Glossaire", ItemType.NOTION),
+        ]
+        return [(anchor, title, kind.value) for anchor, title, kind in sections if kit.by_type(kind)]
+
+    def body_context(self, *, paper: str, meta: dict[str, str]) -> dict[str, Any]:
+        """The body's context: everything but the territory."""
+        kit = self.kit
+        fiches = [self.fiche(i) for i in kit.by_type(ItemType.FICHE)]
+        notions = sorted(kit.by_type(ItemType.NOTION), key=lambda i: sort_key(i.title))
+        letters: list[dict[str, Any]] = []
+        for item in notions:
+            letter = sort_key(item.title)[:1].upper()
+            if not letters or letters[-1]["letter"] != letter:
+                letters.append({"letter": letter, "notions": []})
+            letters[-1]["notions"].append(self.notion(item))
+        return {
+            **self._shared(paper, meta),
+            "parts": self._fiche_parts(fiches),
+            "activities": [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)],
+            "dimensions": [
+                {**self.dimension(i), "lines_mm": writing_space(len(i.get("questions", [])), paper)}
+                for i in kit.by_type(ItemType.DIMENSION)
+            ],
+            "structures": [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)],
+            "letters": letters,
+        }
+
+    def front_context(
         self,
         *,
         territory: str,
@@ -187,53 +243,35 @@ class BookletBuilder:
         decks: list[DeckEntry],
         meta: dict[str, str],
         date: datetime,
+        body_pages: Mapping[str, int],
+        link_prefix: str,
     ) -> dict[str, Any]:
-        """The whole booklet context."""
+        """The front's context; `body_pages` maps the body's anchors to their page numbers, and
+        contents entries link to `link_prefix` + anchor (resolved when the two are merged)."""
         kit = self.kit
-        fiches = [self.fiche(i) for i in kit.by_type(ItemType.FICHE)]
-        parts = [
-            {"number": n, "title": title, "fiches": [f for f in fiches if f["item"].get("partie") == n]}
-            for n, title in FICHE_PARTS.items()
-        ]
-        notions = sorted(kit.by_type(ItemType.NOTION), key=lambda i: sort_key(i.title))
-        letters: list[dict[str, Any]] = []
-        for item in notions:
-            letter = sort_key(item.title)[:1].upper()
-            if not letters or letters[-1]["letter"] != letter:
-                letters.append({"letter": letter, "notions": []})
-            letters[-1]["notions"].append(self.notion(item))
-        sections = [
-            ("fiches", "Fiches de capitalisation", "fiche", bool(fiches)),
-            ("activites", "Fiches activité", "activite", bool(kit.by_type(ItemType.ACTIVITE))),
-            ("grille", "Grille de questionnement", "dimension", bool(kit.by_type(ItemType.DIMENSION))),
-            ("structures", "Structures membres", "structure", bool(kit.by_type(ItemType.STRUCTURE))),
-            ("glossaire", "Glossaire", "notion", bool(notions)),
-            ("jeux", "Jeux de cartes", "posture", bool(decks)),
-        ]
-        paper_w, paper_h = PAPERS[paper]
+
+        def entry(item: KitItem) -> dict[str, Any]:
+            return {"item": item, "anchor": f"item-{item.id}", "numero": item.get("numero")}
+
+        fiches = [entry(i) for i in kit.by_type(ItemType.FICHE)]
+        ordered = [f for part in self._fiche_parts(fiches) for f in part["fiches"]]
         return {
-            "mallette": MALLETTE_NAME,
+            **self._shared(paper, meta),
             "territory": territory,
-            "meta": meta,
             "date": french_date(date),
             "version": kit.version,
             "content_hash": kit.content_hash,
-            "paper": {"id": paper, "w": paper_w, "h": paper_h, "label": PAPER_LABELS[paper]},
             "edition": "imprimerie" if edition == "shop" else "maison ou bureau",
-            "styles": {kind: self.style(kind) for kind in TYPE_STYLES},
             "type_order": ["fiche", "posture", "activite", "dimension", "structure", "initiative",
                            "notion"],
             "pages": [self.page(i) for i in kit.by_type(ItemType.PAGE)],
-            "parts": parts,
-            "activities": [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)],
-            "dimensions": [
-                {**self.dimension(i), "lines_mm": writing_space(len(i.get("questions", [])), paper)}
-                for i in kit.by_type(ItemType.DIMENSION)
-            ],
-            "structures": [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)],
-            "letters": letters,
+            "fiches": ordered,
+            "activities": [entry(i) for i in kit.by_type(ItemType.ACTIVITE)],
+            "structures": [entry(i) for i in kit.by_type(ItemType.STRUCTURE)],
             "decks": decks,
-            "sections": [s for s in sections if s[3]],
+            "sections": [(*s, True) for s in self._sections()],
+            "body_link": lambda anchor: f"{link_prefix}{anchor}",
+            "body_page": lambda anchor: body_pages.get(anchor, ""),
             "sources": [
                 {"key": key, "title": str(value.get("title") or value.get("titre") or key),
                  "detail": ", ".join(

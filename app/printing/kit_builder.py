@@ -1,9 +1,13 @@
 """Territory kits: one PDF per deck, the booklet, a whole-kit PDF with bookmarks, and a ZIP.
 
-Each deck and the booklet are rendered as one WeasyPrint document each, in parallel across cores
-(forked workers inherit the loaded fonts and stylesheets), and cached by a hash of everything that
-goes into them, so that an unchanged part is never rendered twice. Output is deterministic: PDF
-dates come from the content files, identifiers from the input hash, ZIP entries have fixed dates.
+Each deck, the booklet's body and the booklet's front are rendered as one WeasyPrint document
+each, in parallel across cores (forked workers inherit the loaded fonts and stylesheets), and
+cached by a hash of everything that goes into them, so that an unchanged part is never rendered
+twice. The body does not depend on the territory: another territory's kit renders only its front
+(cover, colophon, contents). The front is rendered once the body is, since its contents print the
+body's page numbers. The booklet and the whole kit are then merged, still tagged (`merge.py`).
+Output is deterministic: PDF dates come from the content files, identifiers from the input hash,
+ZIP entries have fixed dates.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -40,7 +44,7 @@ from .cards import (
 )
 from .decks import Deck, deck_items, decks_for_item, load_decks, missing_items
 from .imposition import home_page_count, shop_page_count
-from .merge import MergeInfo, MergePart, merge_pdfs
+from .merge import DEST_LINK_PREFIX, MergeInfo, MergePart, merge_pdfs
 from .render import (
     CardOverflowError,
     PrintError,
@@ -53,7 +57,7 @@ from .render import (
 from .theme import PAPERS, TYPE_STYLES
 
 #: Bump when the rendering changes in a way the asset hash does not see.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 PAPER_CHOICES = tuple(PAPERS)
 EDITIONS = ("home", "shop")
 MAX_OFFSET_MM = 10.0
@@ -214,11 +218,22 @@ def _finisher(*, viewer: bool, shop_bleed_mm: float | None) -> Callable[[Any, An
 
 @dataclass(frozen=True)
 class _Part:
-    """One document to render: a deck or the booklet."""
+    """One document to render: a deck, the booklet's body or its front."""
 
-    name: str  # "deck:<id>" | "booklet"
+    name: str  # "deck:<id>" | "body" | "front"
     key: str
     weight: int
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """A rendered part: PDF bytes, pages, overflowing cards, and (body) its anchors' page numbers."""
+
+    name: str
+    data: bytes
+    pages: int
+    overflows: list[tuple[str, str, float]]
+    anchors: dict[str, int]
 
 
 @dataclass
@@ -264,7 +279,34 @@ def _render_deck(job: _Job, deck: Deck, key: str) -> tuple[bytes, int, list[tupl
     return pdf_bytes(document, key, finisher=finisher), len(document.pages), []
 
 
-def _render_booklet(job: _Job, key: str) -> tuple[bytes, int, list[tuple[str, str, float]]]:
+BODY_ITEM_TYPES = (ItemType.FICHE, ItemType.ACTIVITE, ItemType.DIMENSION, ItemType.STRUCTURE, ItemType.NOTION)
+
+
+def _body_items(kit: Kit) -> list[KitItem]:
+    return [item for kind in BODY_ITEM_TYPES for item in kit.by_type(kind)]
+
+
+def _render_body(job: _Job, key: str) -> _Rendered:
+    res = resources(job.print_dir)
+    date = content_date(job.kit, _body_items(job.kit))
+    builder = BookletBuilder(job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    meta = _meta(
+        f"{MALLETTE_NAME} — livret",
+        "Fiches de capitalisation, fiches activité, grille de questionnement, structures et glossaire.",
+        date,
+        "mallette, économie solidaire, fiches, activités, grille, glossaire",
+    )
+    document = render_html(res, "booklet-body.html", builder.body_context(paper=job.options.paper, meta=meta),
+                           "booklet.css")
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            anchors.setdefault(name, number)
+    data = pdf_bytes(document, key, finisher=_finisher(viewer=False, shop_bleed_mm=None))
+    return _Rendered("body", data, len(document.pages), [], anchors)
+
+
+def _render_front(job: _Job, key: str, body_pages: dict[str, int]) -> _Rendered:
     res = resources(job.print_dir)
     date = content_date(job.kit)
     builder = BookletBuilder(job.kit, base_url=job.base_url, print_dir=job.print_dir)
@@ -274,27 +316,30 @@ def _render_booklet(job: _Job, key: str) -> tuple[bytes, int, list[tuple[str, st
         date,
         "mallette, économie solidaire, fiches, activités, grille, glossaire",
     )
-    context = builder.context(
+    context = builder.front_context(
         territory=job.options.territory,
         paper=job.options.paper,
         edition=job.options.edition,
         decks=job.entries,
         meta=meta,
         date=date,
+        body_pages=body_pages,
+        link_prefix=DEST_LINK_PREFIX,
     )
-    document = render_html(res, "booklet.html", context, "booklet.css")
+    document = render_html(res, "booklet-front.html", context, "booklet.css")
     data = pdf_bytes(document, key, finisher=_finisher(viewer=False, shop_bleed_mm=None))
-    return data, len(document.pages), []
+    return _Rendered("front", data, len(document.pages), [], {})
 
 
-def _run_part(name: str, key: str) -> tuple[str, bytes, int, list[tuple[str, str, float]]]:
+def _run_part(name: str, key: str, body_pages: dict[str, int] | None = None) -> _Rendered:
     job = _current_job
     assert job is not None, "no build in progress"
-    if name == "booklet":
-        data, pages, overflows = _render_booklet(job, key)
-    else:
-        data, pages, overflows = _render_deck(job, job.decks[name.split(":", 1)[1]], key)
-    return name, data, pages, overflows
+    if name == "body":
+        return _render_body(job, key)
+    if name == "front":
+        return _render_front(job, key, body_pages or {})
+    data, pages, overflows = _render_deck(job, job.decks[name.split(":", 1)[1]], key)
+    return _Rendered(name, data, pages, overflows, {})
 
 
 # --------------------------------------------------------------------------- the build
@@ -362,12 +407,16 @@ def build_kit(
         )
         entries.append(DeckEntry(deck, count, pages, f"{slug}-jeu-{deck.id}.pdf"))
         deck_keys[deck.id] = _deck_key(deck, kit, options, base_url, assets)
-    booklet_key = _sha(
-        "booklet", assets, kit.content_hash, options.as_dict(), base_url,
+    body_key = _sha(
+        "body", assets, [(i.id, i.checksum) for i in _body_items(kit)], sorted(kit.glossary.items()),
+        options.paper, base_url, content_date(kit, _body_items(kit)).isoformat(),
+    )
+    front_key = _sha(
+        "front", assets, body_key, kit.content_hash, options.as_dict(), base_url,
         [(e.deck.fingerprint(), e.cards, e.pages, e.file) for e in entries],
         content_date(kit).isoformat(),
     )
-    parts = [_Part("booklet", booklet_key, 10_000)] + [
+    parts = [_Part("body", body_key, 10_000), _Part("front", front_key, 0)] + [
         _Part(f"deck:{e.deck.id}", deck_keys[e.deck.id], e.cards) for e in entries
     ]
     whole_key = _sha("whole", [p.key for p in parts], options.as_dict())
@@ -380,10 +429,10 @@ def build_kit(
             report(100, "Mallette prête (déjà à jour)")
             return result
 
-    rendered: dict[str, tuple[bytes, int]] = {}
+    rendered: dict[str, _Rendered] = {}
     pending: list[_Part] = []
     for part in parts:
-        hit = _cache_get(cache, part.key)
+        hit = _cache_get(cache, part)
         if hit is not None:
             rendered[part.name] = hit
         else:
@@ -394,18 +443,19 @@ def build_kit(
 
     job = _Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir)
     overflows: list[tuple[str, str, float]] = []
+    keys = {p.name: p.key for p in parts}
     with _build_lock:
         _current_job = job
         try:
-            for name, data, pages, problems in _run_parts(pending, print_dir, workers):
+            body = rendered.get("body")
+            for fresh in _run_parts(pending, print_dir, workers, body.anchors if body else None):
                 done += 1
-                if problems:
-                    overflows.extend(problems)
+                if fresh.overflows:
+                    overflows.extend(fresh.overflows)
                 else:
-                    rendered[name] = (data, pages)
-                    key = next(p.key for p in pending if p.name == name)
-                    _cache_put(cache, key, data, pages)
-                report(5 + int(80 * done / total), _part_label(name, job) + " composé")
+                    rendered[fresh.name] = fresh
+                    _cache_put(cache, keys[fresh.name], fresh)
+                report(5 + int(80 * done / total), _part_label(fresh.name, job) + " composé")
         finally:
             _current_job = None
     if overflows:
@@ -414,18 +464,24 @@ def build_kit(
     report(88, "Assemblage du PDF complet")
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
+    date = content_date(kit)
+    booklet_parts = [
+        MergePart(rendered["front"].data, label_style="r"),
+        MergePart(rendered["body"].data),
+    ]
     booklet_path = out_dir / f"{slug}-livret.pdf"
-    _atomic_write(booklet_path, rendered["booklet"][0])
+    merge_pdfs(booklet_parts, booklet_path, _merge_info(options, date, booklet=True))
     files.append(booklet_path)
-    deck_paths = []
+    deck_parts = []
     for entry in entries:
         path = out_dir / entry.file
-        _atomic_write(path, rendered[f"deck:{entry.deck.id}"][0])
+        data = rendered[f"deck:{entry.deck.id}"].data
+        _atomic_write(path, data)
         files.append(path)
-        deck_paths.append((entry, path))
+        deck_parts.append(MergePart(data, f"{entry.deck.title} ({entry.cards} cartes)",
+                                    label_prefix=f"{entry.deck.title} – "))
     whole_path = out_dir / f"{slug}-mallette-complete.pdf"
-    date = content_date(kit)
-    pages = _merge(booklet_path, deck_paths, whole_path, options, date)
+    pages = merge_pdfs(booklet_parts + deck_parts, whole_path, _merge_info(options, date, booklet=False))
     files.insert(0, whole_path)
     report(95, "Création de l'archive ZIP")
     zip_path = out_dir / f"{slug}-mallette.zip"
@@ -437,44 +493,70 @@ def build_kit(
 
 
 def _part_label(name: str, job: _Job) -> str:
-    if name == "booklet":
-        return "Livret"
+    if name == "body":
+        return "Livret : fiches, activités, grille, structures et glossaire"
+    if name == "front":
+        return "Livret : couverture, colophon et sommaire"
     deck = job.decks[name.split(":", 1)[1]]
     return f"Jeu « {deck.title} »"
 
 
 def _run_parts(
-    pending: list[_Part], print_dir: Path, workers: int | None
-) -> Iterable[tuple[str, bytes, int, list[tuple[str, str, float]]]]:
+    pending: list[_Part], print_dir: Path, workers: int | None, body_pages: dict[str, int] | None
+) -> Iterable[_Rendered]:
+    """Render the pending parts, the largest first; the front waits for the body's page numbers
+    (`body_pages` when the body came from the cache)."""
     if not pending:
         return
-    ordered = sorted(pending, key=lambda p: -p.weight)
-    count = workers if workers is not None else min(os.cpu_count() or 1, len(ordered))
-    count = max(1, min(count, len(ordered)))
+    front = next((p for p in pending if p.name == "front"), None)
+    ordered = sorted((p for p in pending if p is not front), key=lambda p: -p.weight)
+    count = workers if workers is not None else min(os.cpu_count() or 1, len(pending))
+    count = max(1, min(count, len(pending)))
     # Load fonts and stylesheets before forking: workers inherit them.
     resources(print_dir)
     if count == 1 or "fork" not in multiprocessing.get_all_start_methods():
         for part in ordered:
-            yield _run_part(part.name, part.key)
+            result = _run_part(part.name, part.key)
+            if result.name == "body":
+                body_pages = result.anchors
+            yield result
+        if front is not None:
+            yield _run_part(front.name, front.key, body_pages)
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         max_workers=count, mp_context=context, initializer=fresh_locks_after_fork
     ) as pool:
-        futures = [pool.submit(_run_part, part.name, part.key) for part in ordered]
-        for future in as_completed(futures):
-            yield future.result()
+        # At most one part per worker is handed over, so that the front, ready once the body is
+        # done, goes to the next free worker instead of the end of the queue.
+        queue: list[tuple[_Part, dict[str, int] | None]] = [(p, None) for p in ordered]
+        if front is not None and body_pages is not None:
+            queue.insert(0, (front, body_pages))
+            front = None
+        running: set[Future[_Rendered]] = set()
+        while queue or running:
+            while queue and len(running) < count:
+                part, pages = queue.pop(0)
+                running.add(pool.submit(_run_part, part.name, part.key, pages))
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = future.result()
+                if result.name == "body" and front is not None:
+                    queue.insert(0, (front, result.anchors))
+                    front = None
+                yield result
 
 
 # --------------------------------------------------------------------------- cache
 
 
-def _cache_get(cache: Path, key: str) -> tuple[bytes, int] | None:
-    pdf, meta = cache / "parts" / f"{key}.pdf", cache / "parts" / f"{key}.json"
+def _cache_get(cache: Path, part: _Part) -> _Rendered | None:
+    pdf, meta = cache / "parts" / f"{part.key}.pdf", cache / "parts" / f"{part.key}.json"
     try:
-        pages = int(json.loads(meta.read_text())["pages"])
-        return pdf.read_bytes(), pages
-    except (OSError, ValueError, KeyError):
+        info = json.loads(meta.read_text())
+        anchors = {str(k): int(v) for k, v in info.get("anchors", {}).items()}
+        return _Rendered(part.name, pdf.read_bytes(), int(info["pages"]), [], anchors)
+    except (OSError, ValueError, KeyError, AttributeError):
         return None
 
 
@@ -485,9 +567,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _cache_put(cache: Path, key: str, data: bytes, pages: int) -> None:
-    _atomic_write(cache / "parts" / f"{key}.pdf", data)
-    _atomic_write(cache / "parts" / f"{key}.json", json.dumps({"pages": pages}).encode())
+def _cache_put(cache: Path, key: str, part: _Rendered) -> None:
+    _atomic_write(cache / "parts" / f"{key}.pdf", part.data)
+    meta = {"pages": part.pages, "anchors": part.anchors}
+    _atomic_write(cache / "parts" / f"{key}.json", json.dumps(meta, sort_keys=True).encode())
 
 
 def _save_manifest(
@@ -532,26 +615,18 @@ def _same_file(a: Path, b: Path) -> bool:
 # --------------------------------------------------------------------------- whole PDF, ZIP
 
 
-def _merge(
-    booklet: Path,
-    decks: list[tuple[DeckEntry, Path]],
-    target: Path,
-    options: KitOptions,
-    date: datetime,
-) -> int:
-    parts = [MergePart(booklet.read_bytes())] + [
-        MergePart(path.read_bytes(), f"{entry.deck.title} ({entry.cards} cartes)") for entry, path in decks
-    ]
-    info = MergeInfo(
-        title=f"{MALLETTE_NAME} — {options.territory}",
+def _merge_info(options: KitOptions, date: datetime, *, booklet: bool) -> MergeInfo:
+    """Document information of the booklet or of the whole-kit PDF."""
+    return MergeInfo(
+        title=f"{MALLETTE_NAME} — {options.territory}" + (" — livret" if booklet else ""),
         author="Mouvement pour l'Économie Solidaire",
-        subject="Mallette pédagogique complète : livret et jeux de cartes",
+        subject=(f"Livret de la mallette pédagogique pour le territoire {options.territory}" if booklet
+                 else "Mallette pédagogique complète : livret et jeux de cartes"),
         creator=f"Mallette, chaîne d'impression v{PIPELINE_VERSION}",
         date=date,
-        duplex=options.edition == "home",
+        duplex=options.edition == "home" and not booklet,
         group_bookmark="Planches de cartes",
     )
-    return merge_pdfs(parts, target, info)
 
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)

@@ -4,14 +4,19 @@ WeasyPrint writes each part (booklet, decks) as a tagged PDF. Merging them with 
 fast, but copying pages alone would drop the structure tree and the named destinations, so both
 are kept: each part's structure elements hang under one new root and its parent-tree keys are
 shifted past the previous parts' keys (pages' `/StructParents`, annotations' `/StructParent`);
-`add_pages_from` carries the named destinations. qpdf copies each part's objects with one mapping
-per source file, so references to pages from structure elements and outlines land on the copied
-pages.
+every part's named destinations go into one name tree. qpdf copies each part's objects with one
+mapping per source file, so references to pages from structure elements, outlines and
+destinations land on the copied pages.
+
+A part may link to another part's destination: WeasyPrint drops internal links whose anchor is
+not in the same document, so such links are written as URIs `DEST_LINK_PREFIX + name` and turned
+into `/Dest` links here. Page labels make the viewer's page numbers match the printed ones.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,13 +24,22 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf
 
+#: URI prefix of a link to a named destination of another part (see the module docstring).
+DEST_LINK_PREFIX = "x-mallette-dest:"
+
 
 @dataclass(frozen=True)
 class MergePart:
-    """One part PDF; `bookmark` titles it in the merged outline (None: keep the part's own outline)."""
+    """One part PDF; `bookmark` titles it in the merged outline (None: keep the part's own outline).
+
+    `label_style` numbers its pages in the viewer: "D" decimal, "r" lower-case roman, from 1,
+    after `label_prefix`.
+    """
 
     data: bytes
     bookmark: str | None = None
+    label_style: str = "D"
+    label_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,8 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
     struct_kids = Array()
     role_map = Dictionary()
     outlines: list[tuple[Pdf, int, str | None]] = []
+    dests: dict[str, pikepdf.Object] = {}
+    labels = Array()
     next_key = 0
     sources = []
     for part in parts:
@@ -58,7 +74,12 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
         sources.append(source)
         start = len(out.pages)
         shift = next_key
-        out.add_pages_from(source)
+        with warnings.catch_warnings():
+            # The warning is about named destinations, which are carried over just below.
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            out.pages.extend(source.pages)
+        labels.append(start)
+        labels.append(Dictionary(S=Name("/" + part.label_style), P=pikepdf.String(part.label_prefix)))
         copied = list(out.pages)[start:]
         highest = -1
         for page in copied:
@@ -75,13 +96,22 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
             for name, value in (tree.get("/RoleMap") or {}).items():
                 role_map[name] = value
         next_key = max(next_key, highest + 1)
+        names = source.Root.get("/Names")
+        if isinstance(names, Dictionary) and names.get("/Dests") is not None:
+            for name, value in _name_tree(names.Dests):
+                if name not in dests:
+                    dests[name] = _copy(out, value)
         outlines.append((source, start, part.bookmark))
 
-    root = Dictionary(Type=Name.StructTreeRoot, K=struct_kids)
-    root = out.make_indirect(root)
+    # One Document element; each part's own Document element becomes one of its Parts.
+    root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=root, K=struct_kids))
+    root.K = Array([document])
     for kid in struct_kids:
         if isinstance(kid, Dictionary):
-            kid.P = root
+            kid.P = document
+            if kid.get("/S") == Name.Document:
+                kid.S = Name.Part
     nums = Array()
     for key, value in sorted(parent_tree, key=lambda kv: kv[0]):
         nums.append(key)
@@ -91,6 +121,14 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
     if len(role_map):
         root.RoleMap = role_map
     out.Root.StructTreeRoot = root
+    if dests:
+        flat = Array()
+        for name in sorted(dests):
+            flat.append(pikepdf.String(name))
+            flat.append(dests[name])
+        out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=flat)))
+    _resolve_dest_links(out, set(dests))
+    out.Root.PageLabels = Dictionary(Nums=labels)
     out.Root.MarkInfo = Dictionary(Marked=True)
     out.Root.Lang = pikepdf.String(info.lang)
     prefs = Dictionary(DisplayDocTitle=True)
@@ -134,6 +172,34 @@ def _number_tree(node: pikepdf.Object | None) -> list[tuple[int, pikepdf.Object]
     for kid in node.get("/Kids") or []:
         found.extend(_number_tree(kid))
     return found
+
+
+def _name_tree(node: pikepdf.Object) -> list[tuple[str, pikepdf.Object]]:
+    """The (name, value) pairs of a name tree (leaves and kids)."""
+    if not isinstance(node, Dictionary):
+        return []
+    found: list[tuple[str, pikepdf.Object]] = []
+    names = node.get("/Names")
+    if names is not None:
+        found.extend((str(names[i]), names[i + 1]) for i in range(0, len(names) - 1, 2))
+    for kid in node.get("/Kids") or []:
+        found.extend(_name_tree(kid))
+    return found
+
+
+def _resolve_dest_links(out: Pdf, names: set[str]) -> None:
+    """Turn `DEST_LINK_PREFIX` URI links into links to the named destinations they point to."""
+    for page in out.pages:
+        for annot in page.obj.get("/Annots") or []:
+            action = annot.get("/A") if isinstance(annot, Dictionary) else None
+            uri = str(action.get("/URI", "")) if isinstance(action, Dictionary) else ""
+            if not uri.startswith(DEST_LINK_PREFIX):
+                continue
+            name = uri[len(DEST_LINK_PREFIX):]
+            del annot["/A"]
+            if name in names:
+                annot.Dest = pikepdf.String(name)
+                annot.Contents = pikepdf.String(name)
 
 
 def _copy(out: Pdf, obj: pikepdf.Object) -> pikepdf.Object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import time
 import zipfile
@@ -65,7 +66,10 @@ def test_whole_pdf_keeps_the_parts_tags(built_kit: KitResult) -> None:
     assert root.MarkInfo.Marked is True and str(root.Lang) == "fr"
     assert root.ViewerPreferences.DisplayDocTitle is True
     tree = root.StructTreeRoot
-    assert len(tree.K) == len(parts)  # each part's document element, in order
+    # One Document; each part's document element (two in the booklet) became one of its Parts.
+    (document,) = tree.K
+    assert document.S == "/Document" and document.P == tree
+    assert [str(k.S) for k in document.K] == ["/Part"] * (len(parts) + 1)
     nums = tree.ParentTree.Nums
     keys = {int(nums[i]) for i in range(0, len(nums), 2)}
     assert len(keys) == len(nums) // 2 == sum(len(p.Root.StructTreeRoot.ParentTree.Nums) // 2 for p in parts)
@@ -78,7 +82,7 @@ def test_whole_pdf_keeps_the_parts_tags(built_kit: KitResult) -> None:
                 assert int(annot.StructParent) in keys
     # Every structure element marks content on a page of this file (none on a stray copy).
     seen: set[tuple[int, int]] = set()
-    stack = list(tree.K)
+    stack = list(document.K)
     marked = 0
     while stack:
         element = stack.pop()
@@ -100,6 +104,40 @@ def test_whole_pdf_keeps_the_parts_tags(built_kit: KitResult) -> None:
     dests = {str(flat[i]) for i in range(0, len(flat), 2)}
     links = [str(a.Dest) for page in whole.pages for a in page.obj.get("/Annots") or [] if "/Dest" in a]
     assert links and set(links) <= dests
+
+
+def test_booklet_contents_print_the_body_page_numbers(built_kit: KitResult, print_kit: Kit) -> None:
+    """The front (roman numbers) lists the body's pages (arabic, from 1) and links to them."""
+    booklet = pikepdf.open(built_kit.files[1])
+    labels = booklet.Root.PageLabels.Nums
+    assert int(labels[0]) == 0 and labels[1].S == "/r" and labels[3].S == "/D"
+    front_pages = int(labels[2])
+    dests = booklet.Root.Names.Dests.Names
+    page_of = {str(dests[i]): booklet.pages.index(pikepdf.Page(dests[i + 1][0])) for i in range(0, len(dests), 2)}
+    fiche = print_kit.by_type("fiche")[0]
+    body_number = page_of[f"item-{fiche.id}"] - front_pages + 1
+    assert body_number >= 1
+    reader = PdfReader(built_kit.files[1])
+    contents = next(p for p in reader.pages[:front_pages] if "Sommaire" in p.extract_text())
+    text = " ".join(contents.extract_text().split())
+    assert re.search(re.escape(fiche.title) + r"[ .]*" + str(body_number) + r"\b", text), text[:400]
+    # The contents entry links to the fiche's destination in the same file.
+    links = [str(a.Dest) for a in booklet.pages[reader.pages.index(contents)].obj.Annots if "/Dest" in a]
+    assert f"item-{fiche.id}" in links
+
+
+def test_another_territory_renders_only_the_front(
+    built_kit: KitResult, print_kit: Kit, small_cards: Path, build_root: Path, tmp_path: Path
+) -> None:
+    parts = build_root / "cache" / "parts"
+    before = set(parts.glob("*.pdf"))
+    other = build_kit(print_kit, KitOptions(territory="Pays de Foix"), tmp_path / "foix", base_url=BASE_URL,
+                      print_dir=PRINT_DIR, cards_dir=small_cards, cache_dir=build_root / "cache")
+    rendered = set(parts.glob("*.pdf")) - before
+    assert len(rendered) == 1  # the front: cover, colophon and contents name the territory
+    assert "Pays de Foix" in PdfReader(rendered.pop()).pages[0].extract_text()
+    assert other.pages == built_kit.pages
+    assert PdfReader(other.whole_pdf).metadata["/Title"].endswith("Pays de Foix")
 
 
 def test_booklet_qr_codes(built_kit: KitResult, print_kit: Kit, tmp_path: Path) -> None:
