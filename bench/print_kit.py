@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/print_kit.py [--content kit_content] [--paper a4] [--edition home]
 
-Prints: pages, cold build time, no-change rebuild time, rebuild time after editing one card, peak
-memory, and one deck built the naive way (one WeasyPrint document per card, merged with pypdf)
-against the pipeline's way (the deck as one document), with the ratio between the two.
+Prints: pages, cold build time, no-change rebuild time, rebuild time after editing one card, the
+kit of another territory built in one process as the web app does, peak memory, and one deck built
+the naive way (one WeasyPrint document per card, merged with pypdf) against the pipeline's way (the
+deck as one document), with the ratio between the two.
 
 The content is copied to a temporary folder first (the edit step changes a card there).
 """
@@ -62,10 +63,10 @@ def main() -> None:
                                                     "structure", "initiative", "notion", "page")}
         options = KitOptions(territory="Couserans", paper=args.paper, edition=args.edition)
 
-        def build(label: str) -> float:
+        def build(label: str, chosen: KitOptions = options, workers: int | None = args.workers) -> float:
             began, cpu = time.perf_counter(), os.times()
-            result = build_kit(kit, options, work / "dist", base_url=BASE_URL, print_dir=print_dir,
-                               cards_dir=cards_dir, cache_dir=work / "cache", workers=args.workers)
+            result = build_kit(kit, chosen, work / "dist", base_url=BASE_URL, print_dir=print_dir,
+                               cards_dir=cards_dir, cache_dir=work / "cache", workers=workers)
             elapsed = time.perf_counter() - began
             after = os.times()
             used = sum(after[:4]) - sum(cpu[:4])  # user + system, this process and its workers
@@ -74,7 +75,7 @@ def main() -> None:
 
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
         print(f"content: {len(kit)} items {counts}")
-        print(f"{'import (weasyprint, pypdf...)':<34} {imported:7.2f} s")
+        print(f"{'import (weasyprint, pikepdf...)':<34} {imported:7.2f} s")
         print(f"{'load_kit':<34} {loaded:7.2f} s")
         resources(print_dir)
         build(f"cold build ({args.edition}, {args.paper})")
@@ -86,6 +87,9 @@ def main() -> None:
             "## Ce que c'est\n", "## Ce que c'est\n\n", 1), encoding="utf-8")
         kit = load_kit(content).kit
         build("rebuild after editing one card")
+        # What the web app does for a territory once the default kit exists (one process).
+        other = KitOptions(territory="Pays de Foix", paper=args.paper, edition=args.edition)
+        build("another territory (1 worker)", other, 1)
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"{'peak memory (main / one worker)':<34} {self_rss:7.0f} MiB / {child_rss:.0f} MiB")
