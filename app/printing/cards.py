@@ -16,6 +16,7 @@ from app.kit.schema import MOMENTS
 
 from .decks import Deck, deck_items
 from .imposition import Grid, home_grid
+from .marks import back_marks, front_marks
 from .qr import qr_svg, resource_url
 from .theme import CARD_SIZE_LABELS, PAPER_LABELS, PAPERS, icon_svg, tint
 
@@ -178,10 +179,13 @@ class Sheet:
     number: int
     count: int
     cells: list[Placed]
+    #: Image URL of the sheet's cut marks and outlines (recto, drawn over the cards) or of its
+    #: back bleeds and cut marks (verso, drawn under them).
+    marks: str = ""
 
 
 def home_sheets(cards: list[CardView], grid: Grid, back_offset_mm: float) -> list[Sheet]:
-    """Front sheets each followed by its mirrored back sheet."""
+    """Front sheets each followed by its mirrored back sheet, with their marks."""
     sheets: list[Sheet] = []
     count = grid.sheets(len(cards))
     for number in range(count):
@@ -192,8 +196,10 @@ def home_sheets(cards: list[CardView], grid: Grid, back_offset_mm: float) -> lis
             fronts.append(Placed(card, x, y, 90 if grid.rotated else 0))
             bx, by = grid.position(*grid.back_cell(index), offset_x=back_offset_mm)
             backs.append(Placed(card, bx, by, -90 if grid.rotated else 0))
-        sheets.append(Sheet("recto", number + 1, count, fronts))
-        sheets.append(Sheet("verso", number + 1, count, backs))
+        colour = group[0].deck.colour
+        sheets.append(Sheet("recto", number + 1, count, fronts, front_marks(grid, [(p.x, p.y) for p in fronts])))
+        sheets.append(Sheet("verso", number + 1, count, backs,
+                            back_marks(grid, [(p.x, p.y) for p in backs], colour, back_offset_mm)))
     return sheets
 
 
@@ -212,8 +218,6 @@ def home_context(
         "offset": back_offset_mm,
         "mallette": MALLETTE_NAME,
         "meta": meta,
-        "cut_x": [round(grid.x0 + i * grid.cell_w, 3) for i in range(grid.cols + 1)],
-        "cut_y": [round(grid.y0 + i * grid.cell_h, 3) for i in range(grid.rows + 1)],
     }
 
 

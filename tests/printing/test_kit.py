@@ -68,7 +68,7 @@ def test_whole_pdf_keeps_the_parts_tags(built_kit: KitResult) -> None:
     tree = root.StructTreeRoot
     # One Document; each part's document element (two in the booklet) became one of its Parts.
     (document,) = tree.K
-    assert document.S == "/Document" and document.P == tree
+    assert document.S == "/Document" and document.P.objgen == tree.objgen
     assert [str(k.S) for k in document.K] == ["/Part"] * (len(parts) + 1)
     nums = tree.ParentTree.Nums
     keys = {int(nums[i]) for i in range(0, len(nums), 2)}

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, make_small_cards, pdf_pages_png
 from pypdf import PdfReader
 
@@ -62,6 +63,34 @@ def test_home_deck_pages_and_mirrored_backs(print_kit: Kit, small_cards: Path, t
             col = int((x_front / MM - grid.x0) // grid.cell_w)
             back_col = int((back[number] / MM - grid.x0) // grid.cell_w)
             assert back_col == grid.cols - 1 - col, number
+
+
+def test_home_sheets_draw_cut_marks_and_back_bleeds(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
+    """Marks land where the grid says: cut marks beside every column edge, colour around the backs."""
+    deck = _deck(small_cards, "initiatives")
+    data, _pages = _render(print_kit, small_cards, "initiatives", back_offset_mm=2.0)
+    front, back = pdf_pages_png(_write(tmp_path / "m.pdf", data), 1, 2, 300, tmp_path)
+    grid = home_grid("tarot", "a4")
+    px = 300 / 25.4
+
+    def ink(png: Path, x_mm: float, y_mm: float) -> tuple[int, int, int]:
+        """The darkest pixel within a pixel of the point (hairlines are anti-aliased)."""
+        with Image.open(png) as image:
+            rgb = image.convert("RGB")
+            x, y = round(x_mm * px), round(y_mm * px)
+            return min((rgb.getpixel((x + d, y)) for d in (-1, 0, 1)), key=sum)
+
+    above = grid.y0 - 4  # inside the cut marks drawn above the grid
+    for col in range(grid.cols + 1):
+        x = grid.x0 + col * grid.cell_w
+        assert sum(ink(front, x, above)) < 400, col  # dark line
+        assert sum(ink(front, x + 1.5, above)) > 700  # white paper beside it
+        assert sum(ink(back, x + 2.0, above)) < 400  # the back's marks follow its offset
+    # Around each back, 1.5 mm of the deck's colour (here at the grid's left edge, outside the card).
+    colour = tuple(int(deck.colour[i : i + 2], 16) for i in (1, 3, 5))
+    r, g, b = ink(back, grid.x0 + 2.0 - 0.8, grid.y0 + grid.cell_h / 2)
+    assert abs(r - colour[0]) + abs(g - colour[1]) + abs(b - colour[2]) < 40
+    assert sum(ink(front, grid.x0 - 0.8, grid.y0 + grid.cell_h / 2)) > 700
 
 
 def _numbers(page, total: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
