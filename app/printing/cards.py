@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -34,8 +35,8 @@ class CardView:
     total: int
     url: str
     qr: Markup
-    icon: Markup
-    icon_white: Markup
+    #: The deck's icon in white, as an image URL (a background: decorative, parsed once per document).
+    icon_url: str
     tint: str
     parts: dict[str, Any] = field(default_factory=dict)
 
@@ -79,6 +80,12 @@ def coloured_icon(print_dir: Path, name: str, colour: str) -> Markup:
     """An icon SVG from print/icons/ drawn in `colour` (a validated #rrggbb)."""
     svg = icon_svg(Path(print_dir), name).replace("currentColor", colour)
     return Markup(svg.replace("<svg ", '<svg aria-hidden="true" ', 1))  # noqa: S704 - our own file
+
+
+def icon_url(print_dir: Path, name: str, colour: str) -> str:
+    """An icon from print/icons/ in `colour` (a validated #rrggbb), as a data: URL for CSS."""
+    svg = icon_svg(Path(print_dir), name).replace("currentColor", colour)
+    return "data:image/svg+xml," + quote(svg, safe=" =:/")
 
 
 def euros(value: int | None) -> str:
@@ -139,8 +146,7 @@ def card_views(deck: Deck, kit: Kit, *, base_url: str, print_dir: Path) -> list[
     """The deck's cards, numbered, with their QR codes and rendered content."""
     items = deck_items(deck, kit)
     total = len(items)
-    icon = coloured_icon(print_dir, deck.icon, deck.colour)
-    white = coloured_icon(print_dir, deck.icon, "#ffffff")
+    white = icon_url(print_dir, deck.icon, "#ffffff")
     views = []
     for number, item in enumerate(items, start=1):
         url = resource_url(base_url, item.id)
@@ -152,8 +158,7 @@ def card_views(deck: Deck, kit: Kit, *, base_url: str, print_dir: Path) -> list[
                 total=total,
                 url=url,
                 qr=Markup(qr_svg(url, f"QR code : {item.title} — {url}")),  # noqa: S704 - escaped
-                icon=icon,
-                icon_white=white,
+                icon_url=white,
                 tint=tint(deck.colour, 0.1),
                 parts=card_parts(item, kit, base_url),
             )
