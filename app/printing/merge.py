@@ -1,12 +1,12 @@
-"""The whole-kit PDF: the parts' pages in one file, still tagged, with one bookmark tree.
+"""Part PDFs merged into one file (the booklet, the whole kit), still tagged, with one outline.
 
-WeasyPrint writes each part (booklet, decks) as a tagged PDF. Merging them with qpdf (pikepdf) is
-fast, but copying pages alone would drop the structure tree and the named destinations, so both
-are kept: each part's structure elements hang under one new root and its parent-tree keys are
-shifted past the previous parts' keys (pages' `/StructParents`, annotations' `/StructParent`);
-every part's named destinations go into one name tree. qpdf copies each part's objects with one
-mapping per source file, so references to pages from structure elements, outlines and
-destinations land on the copied pages.
+WeasyPrint writes each part (the booklet's front and body, each deck) as a tagged PDF. Merging
+them with qpdf (pikepdf) is fast, but copying pages alone would drop the structure tree and the
+named destinations, so both are kept: each part's document element becomes a Part of one new
+Document element, its parent-tree keys are shifted past the previous parts' keys (pages'
+`/StructParents`, annotations' `/StructParent`), and every part's named destinations go into one
+name tree. qpdf copies each part's objects with one mapping per source file, so references to
+pages from structure elements, outlines and destinations land on the copied pages.
 
 A part may link to another part's destination: WeasyPrint drops internal links whose anchor is
 not in the same document, so such links are written as URIs `DEST_LINK_PREFIX + name` and turned
