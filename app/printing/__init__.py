@@ -6,3 +6,5 @@ import logging
 # font it decodes: quiet them before anything imports WeasyPrint.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 logging.getLogger("fontTools.ttLib.woff2").setLevel(logging.WARNING)
+# pikepdf announces its C++ log bridge at INFO level when first imported.
+logging.getLogger("pikepdf._core").setLevel(logging.WARNING)
