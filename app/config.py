@@ -16,6 +16,7 @@ ENVIRONMENT = {
     "MALLETTE_BASE_URL": "BASE_URL",
     "MALLETTE_CONTENT_DIR": "CONTENT_DIR",
     "MALLETTE_BUILD_DIR": "BUILD_DIR",
+    "MALLETTE_PRINT_CACHE_MB": "PRINT_CACHE_MB",
 }
 
 
@@ -27,6 +28,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "CARDS_DIR": str(PROJECT_ROOT / "cards"),
         "PRINT_DIR": str(PROJECT_ROOT / "print"),
         "BUILD_DIR": str(instance_path / "builds"),
+        #: Size budget of the print cache (BUILD_DIR/.print-cache), in MiB.
+        "PRINT_CACHE_MB": 512,
         "BASE_URL": "http://localhost:5000",
         "AUTO_INDEX": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -62,6 +62,7 @@ def run_build_kit(
             cards_dir=Path(config["CARDS_DIR"]),
             progress=progress,
             cache_dir=Path(config["BUILD_DIR"]) / ".print-cache",
+            cache_budget_bytes=int(config["PRINT_CACHE_MB"]) * 1024 * 1024,
         )
     except (PrintError, DeckError) as exc:
         for line in str(exc).splitlines():

@@ -35,6 +35,7 @@ from app.kit.model import Kit, KitItem
 from app.kit.schema import ItemType
 
 from .booklet import BookletBuilder, DeckEntry
+from .cache import DEFAULT_BUDGET_BYTES, atomic_write, mark_used, prune
 from .cards import (
     MALLETTE_NAME,
     card_views,
@@ -382,11 +383,13 @@ def build_kit(
     progress: ProgressFn | None = None,
     cache_dir: Path | None = None,
     workers: int | None = None,
+    cache_budget_bytes: int = DEFAULT_BUDGET_BYTES,
 ) -> KitResult:
     """Build a territory kit into `out_dir`; report progress as (percent, French message).
 
     Raises `PrintError` (e.g. `CardOverflowError` naming every card whose text overflows) and
-    `DeckError` for invalid deck files. `cache_dir` defaults to `<out_dir>/../.print-cache`.
+    `DeckError` for invalid deck files. `cache_dir` defaults to `<out_dir>/../.print-cache`; once
+    it outgrows `cache_budget_bytes`, its least recently used files are dropped.
     """
     global _current_job
     report = progress or (lambda _p, _m: None)
@@ -476,7 +479,7 @@ def build_kit(
     for entry in entries:
         path = out_dir / entry.file
         data = rendered[f"deck:{entry.deck.id}"].data
-        _atomic_write(path, data)
+        atomic_write(path, data)
         files.append(path)
         deck_parts.append(MergePart(data, f"{entry.deck.title} ({entry.cards} cartes)",
                                     label_prefix=f"{entry.deck.title} – "))
@@ -487,7 +490,9 @@ def build_kit(
     zip_path = out_dir / f"{slug}-mallette.zip"
     _zip(zip_path, files, date)
     files.append(zip_path)
-    _save_manifest(manifest_path, cache, files, whole_path, zip_path, pages)
+    used = _save_manifest(manifest_path, cache, files, whole_path, zip_path, pages)
+    used += [cache / "parts" / f"{p.key}.{ext}" for p in parts for ext in ("pdf", "json")]
+    prune(cache, cache_budget_bytes, keep=used)
     report(100, "Mallette prête")
     return KitResult(files=files, zip_path=zip_path, whole_pdf=whole_path, pages=pages)
 
@@ -555,37 +560,38 @@ def _cache_get(cache: Path, part: _Part) -> _Rendered | None:
     try:
         info = json.loads(meta.read_text())
         anchors = {str(k): int(v) for k, v in info.get("anchors", {}).items()}
-        return _Rendered(part.name, pdf.read_bytes(), int(info["pages"]), [], anchors)
+        found = _Rendered(part.name, pdf.read_bytes(), int(info["pages"]), [], anchors)
+        mark_used(pdf, meta)
+        return found
     except (OSError, ValueError, KeyError, AttributeError):
         return None
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _cache_put(cache: Path, key: str, part: _Rendered) -> None:
-    _atomic_write(cache / "parts" / f"{key}.pdf", part.data)
+    atomic_write(cache / "parts" / f"{key}.pdf", part.data)
     meta = {"pages": part.pages, "anchors": part.anchors}
-    _atomic_write(cache / "parts" / f"{key}.json", json.dumps(meta, sort_keys=True).encode())
+    atomic_write(cache / "parts" / f"{key}.json", json.dumps(meta, sort_keys=True).encode())
 
 
 def _save_manifest(
     manifest: Path, cache: Path, files: list[Path], whole: Path, zip_path: Path, pages: int
-) -> None:
+) -> list[Path]:
+    """Store the kit's files by content hash and its manifest; return the cache files it uses."""
     store = cache / "files"
     entries = []
+    used = [manifest]
     for path in files:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         target = store / digest
-        if not target.exists():
-            _atomic_write(target, path.read_bytes())
+        if target.exists():
+            mark_used(target)
+        else:
+            atomic_write(target, path.read_bytes())
         entries.append({"name": path.name, "sha256": digest})
+        used.append(target)
     data = {"files": entries, "whole": whole.name, "zip": zip_path.name, "pages": pages}
-    _atomic_write(manifest, json.dumps(data, indent=1).encode())
+    atomic_write(manifest, json.dumps(data, indent=1).encode())
+    return used
 
 
 def _restore(manifest: Path, cache: Path, out_dir: Path) -> KitResult | None:
@@ -598,10 +604,12 @@ def _restore(manifest: Path, cache: Path, out_dir: Path) -> KitResult | None:
             target = out_dir / entry["name"]
             if not source.is_file():
                 return None
+            mark_used(source)
             if not (target.is_file() and target.stat().st_size == source.stat().st_size
                     and _same_file(source, target)):
-                _atomic_write(target, source.read_bytes())
+                atomic_write(target, source.read_bytes())
             files.append(target)
+        mark_used(manifest)
         return KitResult(files=files, zip_path=out_dir / data["zip"], whole_pdf=out_dir / data["whole"],
                          pages=int(data["pages"]))
     except (OSError, ValueError, KeyError):
@@ -641,7 +649,7 @@ def _zip(path: Path, files: list[Path], date: datetime) -> None:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, file.read_bytes())
-    _atomic_write(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue())
 
 
 def render_deck_pdf(

@@ -141,6 +141,7 @@ def init_web(app: Flask) -> None:
         print_dir=Path(app.config["PRINT_DIR"]),
         cards_dir=Path(app.config["CARDS_DIR"]),
         max_active=int(app.config.get("MAX_ACTIVE_BUILDS", 4)),
+        cache_budget_bytes=int(app.config["PRINT_CACHE_MB"]) * 1024 * 1024,
     )
     app.register_blueprint(kit_bp)
     app.register_blueprint(commons_bp)

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from ..db import read_session, write_session
 from ..kit import Kit
 from ..models import KitBuild, utcnow
+from ..printing.cache import DEFAULT_BUDGET_BYTES
 from . import printing_api
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,10 @@ class BuildService:
         print_dir: Path,
         cards_dir: Path,
         max_active: int = 4,
+        cache_budget_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
         self.engine = engine
+        self.cache_budget_bytes = cache_budget_bytes
         self.build_dir = build_dir
         self.base_url = base_url.rstrip("/")
         self.print_dir = print_dir
@@ -226,7 +229,7 @@ class BuildService:
             self._set(key, status="running", progress=0, message="")
             result = printing_api.builder_module().build_kit(
                 kit, options, work, base_url=self.base_url, print_dir=self.print_dir,
-                cards_dir=self.cards_dir, progress=progress,
+                cards_dir=self.cards_dir, progress=progress, cache_budget_bytes=self.cache_budget_bytes,
                 # One process: forking a multi-threaded web worker is unsafe (locks held by other threads).
                 workers=1,
             )

@@ -57,8 +57,9 @@ class FakeBuilder:
     def build_kit(self, kit: Any, options: FakeOptions, out_dir: Path, **kwargs: Any) -> Any:
         """Write three small files, reporting progress."""
         self.calls.append(options)
-        assert set(kwargs) == {"base_url", "print_dir", "cards_dir", "progress", "workers"}
+        assert set(kwargs) == {"base_url", "print_dir", "cards_dir", "progress", "workers", "cache_budget_bytes"}
         assert kwargs["workers"] == 1
+        assert kwargs["cache_budget_bytes"] == 512 * 1024 * 1024  # PRINT_CACHE_MB
         kwargs["progress"](10, "Jeux de cartes")
         assert self.release.wait(10)
         if self.fail:
