@@ -86,9 +86,10 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
             highest = max(highest, _shift_keys(page.obj, shift))
         tree = source.Root.get("/StructTreeRoot")
         if tree is not None:
-            for key, value in _number_tree(tree.get("/ParentTree")):
-                parent_tree.append((key + shift, _copy(out, value)))
-                highest = max(highest, key + shift)
+            for number, value in _tree_pairs(tree.get("/ParentTree"), "/Nums"):
+                key = int(number) + shift
+                parent_tree.append((key, _copy(out, value)))
+                highest = max(highest, key)
             if tree.get("/K") is not None:
                 kids = _copy(out, tree.K)
                 for kid in kids if isinstance(kids, Array) else [kids]:
@@ -98,9 +99,9 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
         next_key = max(next_key, highest + 1)
         names = source.Root.get("/Names")
         if isinstance(names, Dictionary) and names.get("/Dests") is not None:
-            for name, value in _name_tree(names.Dests):
-                if name not in dests:
-                    dests[name] = _copy(out, value)
+            for label, value in _tree_pairs(names.Dests, "/Names"):
+                if str(label) not in dests:
+                    dests[str(label)] = _copy(out, value)
         outlines.append((source, start, part.bookmark))
 
     # One Document element; each part's own Document element becomes one of its Parts.
@@ -161,29 +162,16 @@ def _shift_keys(page: Dictionary, shift: int) -> int:
     return highest
 
 
-def _number_tree(node: pikepdf.Object | None) -> list[tuple[int, pikepdf.Object]]:
-    """The (key, value) pairs of a number tree (leaves and kids)."""
+def _tree_pairs(node: pikepdf.Object | None, leaves: str) -> list[tuple[pikepdf.Object, pikepdf.Object]]:
+    """The (key, value) pairs of a number tree (`leaves` "/Nums") or a name tree ("/Names")."""
     if not isinstance(node, Dictionary):
         return []
-    found: list[tuple[int, pikepdf.Object]] = []
-    nums = node.get("/Nums")
-    if nums is not None:
-        found.extend((int(nums[i]), nums[i + 1]) for i in range(0, len(nums) - 1, 2))
+    found: list[tuple[pikepdf.Object, pikepdf.Object]] = []
+    flat = node.get(leaves)
+    if flat is not None:
+        found.extend((flat[i], flat[i + 1]) for i in range(0, len(flat) - 1, 2))
     for kid in node.get("/Kids") or []:
-        found.extend(_number_tree(kid))
-    return found
-
-
-def _name_tree(node: pikepdf.Object) -> list[tuple[str, pikepdf.Object]]:
-    """The (name, value) pairs of a name tree (leaves and kids)."""
-    if not isinstance(node, Dictionary):
-        return []
-    found: list[tuple[str, pikepdf.Object]] = []
-    names = node.get("/Names")
-    if names is not None:
-        found.extend((str(names[i]), names[i + 1]) for i in range(0, len(names) - 1, 2))
-    for kid in node.get("/Kids") or []:
-        found.extend(_name_tree(kid))
+        found.extend(_tree_pairs(kid, leaves))
     return found
 
 
