@@ -57,6 +57,16 @@ def writing_space(questions: int, paper: str) -> int:
     return max(14, min(42, int(per_question // 7) * 7))
 
 
+#: The body's parts, in order: (anchor, title, item type). The body holds these types' items only.
+BODY_SECTIONS = (
+    ("fiches", "Fiches de capitalisation", ItemType.FICHE),
+    ("activites", "Fiches activité", ItemType.ACTIVITE),
+    ("grille", "Grille de questionnement", ItemType.DIMENSION),
+    ("structures", "Structures membres", ItemType.STRUCTURE),
+    ("glossaire", "Glossaire", ItemType.NOTION),
+)
+
+
 @dataclass(frozen=True)
 class DeckEntry:
     """A deck listed at the end of the booklet."""
@@ -201,15 +211,7 @@ class BookletBuilder:
 
     def _sections(self) -> list[tuple[str, str, str]]:
         """The body's parts: (anchor, title, item type), those with items only."""
-        kit = self.kit
-        sections = [
-            ("fiches", "Fiches de capitalisation", ItemType.FICHE),
-            ("activites", "Fiches activité", ItemType.ACTIVITE),
-            ("grille", "Grille de questionnement", ItemType.DIMENSION),
-            ("structures", "Structures membres", ItemType.STRUCTURE),
-            ("glossaire", "Glossaire", ItemType.NOTION),
-        ]
-        return [(anchor, title, kind.value) for anchor, title, kind in sections if kit.by_type(kind)]
+        return [(anchor, title, kind.value) for anchor, title, kind in BODY_SECTIONS if self.kit.by_type(kind)]
 
     def body_context(self, *, paper: str, meta: dict[str, str]) -> dict[str, Any]:
         """The body's context: everything but the territory."""

@@ -34,7 +34,7 @@ import pydyf
 from app.kit.model import Kit, KitItem
 from app.kit.schema import ItemType
 
-from .booklet import BookletBuilder, DeckEntry
+from .booklet import BODY_SECTIONS, BookletBuilder, DeckEntry
 from .cache import DEFAULT_BUDGET_BYTES, atomic_write, mark_used, prune
 from .cards import (
     MALLETTE_NAME,
@@ -280,11 +280,9 @@ def _render_deck(job: _Job, deck: Deck, key: str) -> tuple[bytes, int, list[tupl
     return pdf_bytes(document, key, finisher=finisher), len(document.pages), []
 
 
-BODY_ITEM_TYPES = (ItemType.FICHE, ItemType.ACTIVITE, ItemType.DIMENSION, ItemType.STRUCTURE, ItemType.NOTION)
-
-
 def _body_items(kit: Kit) -> list[KitItem]:
-    return [item for kind in BODY_ITEM_TYPES for item in kit.by_type(kind)]
+    """The items the booklet's body prints (its key and its date depend on them only)."""
+    return [item for _anchor, _title, kind in BODY_SECTIONS for item in kit.by_type(kind)]
 
 
 def _render_body(job: _Job, key: str) -> _Rendered:
