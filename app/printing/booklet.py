@@ -271,7 +271,7 @@ class BookletBuilder:
             "activities": [entry(i) for i in kit.by_type(ItemType.ACTIVITE)],
             "structures": [entry(i) for i in kit.by_type(ItemType.STRUCTURE)],
             "decks": decks,
-            "sections": [(*s, True) for s in self._sections()],
+            "sections": self._sections(),
             "body_link": lambda anchor: f"{link_prefix}{anchor}",
             "body_page": lambda anchor: body_pages.get(anchor, ""),
             "sources": [
