@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The compiled catalogues are generated from the .po files (not committed).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard app/web/translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ --statistics
+
+install: $(STAMP) $(MO_FILES)
 
 # Debian packages for the browser and print tests (installed when run as root).
 system-deps:
@@ -46,7 +52,7 @@ test: install system-deps lint typecheck validate
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# Re-extract the interface strings and compile the translations (the compiled .mo is committed).
+# Re-extract the interface strings, merge them into the catalogues and compile them.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/web/translations/messages.pot .
 	$(BIN)/pybabel update -i app/web/translations/messages.pot -d app/web/translations --ignore-obsolete
