@@ -1,6 +1,8 @@
 """Shared fixtures: the flaskr trio (`app`, `client`, `runner`) plus databases and the real kit.
 
 Database tests run on SQLite always, and also on PostgreSQL when MALLETTE_TEST_DATABASE_URL is set.
+Schemas are migrated once per session: SQLite databases are copies of a migrated template file
+(`sqlite_template`), the PostgreSQL test database is migrated once and emptied between tests.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlite_template import sqlite_copy
 
 from app import create_app
 from app.config import PROJECT_ROOT
@@ -36,21 +39,42 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+_pg_migrated: list[str] = []
+
+
+def _empty_postgres(url: str) -> None:
+    """Migrate the PostgreSQL test database once per session, then empty its tables for each test."""
+    if url not in _pg_migrated:
+        _reset_postgres(url)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        _pg_migrated.append(url)
+        return
+    engine = make_engine(url)
+    upgrade(engine)  # a no-op at the head
+    tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+    if tables:
+        with engine.begin() as connection:
+            names = ", ".join(f'"{t}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture(params=DB_PARAMS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database URL: a SQLite file, or the reset PostgreSQL test database."""
+    """A migrated database without rows: a SQLite file, or the emptied PostgreSQL test database."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return sqlite_copy(tmp_path / "test.sqlite3")
     assert PG_URL is not None
-    _reset_postgres(PG_URL)
+    _empty_postgres(PG_URL)
     return PG_URL
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    """A migrated engine on a fresh database."""
+    """An engine on a migrated, empty database."""
     eng = make_engine(database_url)
-    upgrade(eng)
     yield eng
     eng.dispose()
 
@@ -68,7 +92,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         {
             "TESTING": True,
             "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
+            "DATABASE_URL": sqlite_copy(tmp_path / "app.sqlite3", CONTENT_DIR),
             "BUILD_DIR": str(tmp_path / "builds"),
             "BASE_URL": "http://mallette.test",
         }

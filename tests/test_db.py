@@ -15,6 +15,22 @@ from app.models import ContentState
 def test_migrations_create_every_table(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert {"item", "item_facet", "item_alias", "content_state", "kit_build", "item_search"} <= tables
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM item")).scalar() == 0
+
+
+def test_migrations_from_scratch_reach_the_head(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic.script import ScriptDirectory
+
+    from app.db import alembic_config, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    upgrade(engine)
+    upgrade(engine)  # a second run changes nothing
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+    engine.dispose()
 
 
 def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -88,5 +104,11 @@ def test_url_normalisation() -> None:
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def test_backend_detection(engine: Engine) -> None:
-    assert is_sqlite(engine) == (engine.dialect.name == "sqlite")
+def test_backend_detection(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    postgres = make_engine("postgresql://nobody@127.0.0.1:1/none")  # never connected
+    assert is_sqlite(sqlite) is True
+    assert is_sqlite(postgres) is False
+    assert postgres.dialect.driver == "psycopg"
+    sqlite.dispose()
+    postgres.dispose()

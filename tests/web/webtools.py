@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlite_template import sqlite_copy
 
 from app import create_app
 
@@ -17,11 +18,13 @@ HTMX = {"HX-Request": "true"}
 
 
 def make_app(tmp_path: Path, **config: object) -> Flask:
-    """An app on the test kit with a fresh SQLite database and build folder."""
+    """An app on the test kit with a SQLite database (a copy of the session's template, unless
+    `tmp_path` already holds one) and a build folder."""
+    content = Path(str(config.get("CONTENT_DIR", WEB_CONTENT)))
     settings: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite3'}",
+        "DATABASE_URL": config.get("DATABASE_URL") or sqlite_copy(tmp_path / "web.sqlite3", content),
         "CONTENT_DIR": str(WEB_CONTENT),
         "BUILD_DIR": str(tmp_path / "builds"),
         "BASE_URL": BASE_URL,
