@@ -64,6 +64,7 @@ def _display_base(root: Path) -> str:
 
 def register_commands(app: Flask) -> None:
     """Commands that need the application (database, configuration)."""
+    register_account_commands(app)
 
     @app.cli.command("index")
     def index_command() -> None:
@@ -105,6 +106,48 @@ def register_commands(app: Flask) -> None:
         )
         if status:
             sys.exit(status)
+
+
+def register_account_commands(app: Flask) -> None:
+    """`mallette create-user`: the first coordinator, and accounts made from the terminal."""
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["facilitator", "coordinator"]), default="facilitator",
+                  show_default=True, help="coordinator : voit et gère tous les accompagnements.")
+    @click.option("--name", "display_name", default=None, help="Nom affiché (par défaut, la partie avant @).")
+    @click.option("--password-stdin", is_flag=True, help="Lit le mot de passe sur l'entrée standard.")
+    def create_user_command(email: str, role: str, display_name: str | None, password_stdin: bool) -> None:
+        """Crée un compte d'animateur·ice ou de coordinateur·ice (mot de passe demandé)."""
+        from . import get_state
+        from .clock import SYSTEM_CLOCK
+        from .db import write_session
+        from .facilitation import accounts
+        from .facilitation.enums import UserRole
+        from .facilitation.errors import DomainError
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+        try:
+            with write_session(get_state(app).engine) as db:
+                user = accounts.create_user(
+                    db, SYSTEM_CLOCK, email=email, display_name=display_name or email.split("@")[0],
+                    password=password, role=UserRole(role),
+                )
+                created = user.email
+        except DomainError as error:
+            messages = {
+                "email-taken": "cette adresse a déjà un compte",
+                "email-invalid": "adresse e-mail non valide",
+                "password-length": f"le mot de passe doit compter de {accounts.MIN_PASSWORD} à "
+                                   f"{accounts.MAX_PASSWORD} caractères",
+                "name-length": "nom affiché vide ou trop long",
+            }
+            click.echo(f"Erreur : {messages.get(error.code, error.code)}.", err=True)
+            sys.exit(1)
+        click.echo(f"Compte créé : {created} ({role}).")
 
 
 def main() -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy import String, event, text, types, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from .config import PROJECT_ROOT
 
@@ -113,3 +115,130 @@ def upgrade(engine: Engine) -> None:
         serialise(connection, "mallette-migrations")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+# -- column types ----------------------------------------------------------------------------------
+# Datetimes: SQLModel maps `datetime` fields to its UTC-aware type (aware values in, UTC out, on
+# SQLite and PostgreSQL alike), so models simply annotate `datetime` and use `clock.now()`.
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StrEnumType(types.TypeDecorator[E], Generic[E]):
+    """A `StrEnum` stored as its plain string value (a VARCHAR, no native ENUM to migrate).
+
+    Reading an unknown value raises: the database only ever holds values the code wrote.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 24) -> None:
+        super().__init__(length=length)
+        self.enum = enum
+        self.length = length
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        """Check the value belongs to the enum and store its string."""
+        if value is None:
+            return None
+        return str(self.enum(value).value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        """Give back the enum member."""
+        return None if value is None else self.enum(value)
+
+    def __repr__(self) -> str:
+        return f"sa.String(length={self.length})"  # as migrations should spell it
+
+
+# -- writes: upsert, insert-once, versioned updates -------------------------------------------------
+
+
+class StaleVersion(Exception):
+    """A conditional update found the row changed (or gone) since it was read."""
+
+
+def _insert(session: Session, model: type[SQLModel]) -> Any:
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert is not supported on {dialect}")
+
+
+def upsert(
+    session: Session,
+    model: type[SQLModel],
+    values: Mapping[str, Any],
+    *,
+    conflict: Sequence[str],
+    update_fields: Sequence[str] | None = None,
+) -> None:
+    """Insert a row, or update it when a row with the same `conflict` columns exists.
+
+    `update_fields` (default: every given column not in `conflict`) are overwritten on conflict.
+    One statement on SQLite and PostgreSQL (`INSERT … ON CONFLICT … DO UPDATE`), so concurrent
+    writers never fail on the unique constraint.
+    """
+    statement = _insert(session, model).values(**values)
+    fields = update_fields if update_fields is not None else [k for k in values if k not in conflict]
+    if fields:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(conflict), set_={name: statement.excluded[name] for name in fields}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
+    session.execute(statement)
+
+
+def insert_once(
+    session: Session, model: type[SQLModel], values: Mapping[str, Any], *, conflict: Sequence[str]
+) -> bool:
+    """Insert a row unless one with the same `conflict` columns exists; True if this call inserted it.
+
+    The idempotent write behind retried requests: a client-generated key in a unique column makes
+    a second delivery of the same request a no-op instead of a duplicate.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    key = next(iter(table.primary_key.columns))
+    statement = (
+        _insert(session, model).values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(key)  # a row comes back only when this statement inserted it
+    )
+    return session.execute(statement).first() is not None
+
+
+def update_if_version(
+    session: Session, model: type[SQLModel], row_id: Any, version: int, **values: Any
+) -> int:
+    """Update one row only if its `version` is still `version`, bumping it; return the new version.
+
+    Raises `StaleVersion` when another writer got there first (or the row is gone). This is the
+    conditional-UPDATE pattern of the kit-build claim, for every state change of the engine.
+    """
+    table: Any = model
+    result = session.execute(
+        update(table)
+        .where(table.id == row_id, table.version == version)
+        .values(version=version + 1, **values)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise StaleVersion(f"{model.__name__} {row_id} is no longer at version {version}")
+    return version + 1
+
+
+def bump_version(session: Session, model: type[SQLModel], row_id: Any) -> int:
+    """Increment a row's `version` unconditionally and return the new value.
+
+    Used for per-object change counters (e.g. a live session's version behind its ETag): the UPDATE
+    takes the row lock, so concurrent bumps serialise and none is lost.
+    """
+    table: Any = model
+    result = session.execute(
+        update(table).where(table.id == row_id).values(version=table.version + 1).returning(table.version)
+    )
+    return int(result.scalar_one())

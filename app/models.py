@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from .db import StrEnumType
+from .facilitation.enums import (
+    LinkKind,
+    MeetingKind,
+    MeetingStatus,
+    PersonRole,
+    Stage,
+    TimerState,
+    UserRole,
+)
 
 
 def utcnow() -> datetime:
     """Timezone-aware now, in UTC."""
     return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    """A random UUID as text: the stable id of a row that may travel between a laptop and a server."""
+    return str(uuid.uuid4())
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class Item(SQLModel, table=True):
@@ -72,3 +93,267 @@ class KitBuild(SQLModel, table=True):
     files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+# == Facilitation ===================================================================================
+# Every row that may travel between a laptop and a server (export/import of an accompaniment) has a
+# stable `uuid`; integer ids stay local. Rows whose state changes concurrently carry a `version`
+# for conditional updates (`app.db.update_if_version`). Datetimes are aware, in UTC.
+
+# -- accounts -----------------------------------------------------------------------------------------
+
+
+class User(SQLModel, table=True):
+    """A facilitator's or coordinator's account (participants never have one)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    email: str = Field(unique=True, max_length=254)  # stored lower-cased
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: UserRole = Field(default=UserRole.FACILITATOR, sa_type=StrEnumType(UserRole))
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser: its token (hashed) is what the session cookie carries.
+
+    Logging out deletes the row, so a copied cookie stops working at once (server-side sign-out).
+    """
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountLink(SQLModel, table=True):
+    """A single-use, expiring link: an invitation to sign up, or a password reset."""
+
+    __tablename__ = "account_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    kind: LinkKind = Field(sa_type=StrEnumType(LinkKind))
+    role: UserRole = Field(default=UserRole.FACILITATOR, sa_type=StrEnumType(UserRole))
+    email: str | None = Field(default=None, max_length=254)
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="CASCADE")  # reset
+    accompaniment_id: int | None = Field(default=None, foreign_key="accompaniment.id", ondelete="SET NULL")
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+# -- accompaniments -----------------------------------------------------------------------------------
+
+
+class Territory(SQLModel, table=True):
+    """A territory where an accompaniment takes place."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    name: str = Field(max_length=120)
+    region: str = Field(default="", max_length=120)
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Community(SQLModel, table=True):
+    """A community (a structure, a collective, a town's actors) that asks for or offers accompaniment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    name: str = Field(max_length=160)
+    territory_id: int | None = Field(default=None, foreign_key="territory.id", ondelete="SET NULL")
+    structure_id: str | None = Field(default=None, max_length=64)  # a kit structure, e.g. structure-ardes
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Accompaniment(SQLModel, table=True):
+    """A community-to-community accompaniment: an asking and an offering community in a territory."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    title: str = Field(max_length=200)
+    territory_id: int | None = Field(default=None, foreign_key="territory.id", ondelete="SET NULL")
+    asking_community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="SET NULL")
+    offering_community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="SET NULL")
+    stage: Stage = Field(default=Stage.CALL, sa_type=StrEnumType(Stage))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    is_demo: bool = False
+    version: int = 1
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StageChange(SQLModel, table=True):
+    """One step of an accompaniment's lifecycle: from which stage to which, when, by whom."""
+
+    __tablename__ = "stage_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    accompaniment_id: int = Field(foreign_key="accompaniment.id", index=True, ondelete="CASCADE")
+    from_stage: Stage | None = Field(default=None, sa_type=StrEnumType(Stage))
+    to_stage: Stage = Field(sa_type=StrEnumType(Stage))
+    at: datetime = Field(default_factory=utcnow)
+    by_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    comment: str = Field(default="", max_length=500)
+
+
+class Membership(SQLModel, table=True):
+    """A facilitator's access to an accompaniment (coordinators see every accompaniment)."""
+
+    accompaniment_id: int = Field(foreign_key="accompaniment.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class Person(SQLModel, table=True):
+    """Someone who takes part in an accompaniment, shown by role and name or pseudonym."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    accompaniment_id: int = Field(foreign_key="accompaniment.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=120)  # a name or a pseudonym, as the person chose
+    role: PersonRole = Field(sa_type=StrEnumType(PersonRole))
+    community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- sessions and agendas -------------------------------------------------------------------------------
+
+
+class Meeting(SQLModel, table=True):
+    """A session of an accompaniment (learning visit, seminar, steering meeting…): its plan and live state.
+
+    The live state is server-side truth: the current step, the timer (an absolute deadline, or the
+    remaining time while paused), the revealed grid dimensions. `version` goes up on every change a
+    screen must show; it is the ETag of the live views.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    accompaniment_id: int = Field(foreign_key="accompaniment.id", index=True, ondelete="CASCADE")
+    kind: MeetingKind = Field(sa_type=StrEnumType(MeetingKind))
+    title: str = Field(max_length=200)
+    place: str = Field(default="", max_length=200)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    template_id: str | None = Field(default=None, max_length=64)  # the kit protocol it was planned from
+    status: MeetingStatus = Field(default=MeetingStatus.PLANNED, sa_type=StrEnumType(MeetingStatus))
+    join_code: str | None = Field(default=None, unique=True, max_length=16)
+    votes_per_participant: int = 3
+    notes_hidden: bool = True  # notes stay hidden from other participants until a dimension is revealed
+    revealed_dimensions: list[str] = _json_list()
+    votes_revealed: bool = False
+    current_step_id: int | None = None
+    timer_state: TimerState = Field(default=TimerState.STOPPED, sa_type=StrEnumType(TimerState))
+    timer_deadline: datetime | None = None
+    timer_remaining_ms: int | None = None  # while paused (or stopped with time set)
+    shown_posture_id: str | None = Field(default=None, max_length=64)  # a posture card shown to the room
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class HalfDay(SQLModel, table=True):
+    """A half-day of a session, with the time available for its steps."""
+
+    __tablename__ = "half_day"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    key: str = Field(default="", max_length=40)  # the protocol's half-day id, e.g. j1-matin
+    title: str = Field(max_length=120)
+    day: date | None = None
+    available_minutes: int = 180
+
+
+class AgendaStep(SQLModel, table=True):
+    """A step of a session's agenda: from an activity step of the kit (by stable id), or free."""
+
+    __tablename__ = "agenda_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    half_day_id: int | None = Field(default=None, foreign_key="half_day.id", ondelete="SET NULL")
+    position: int = 0
+    title: str = Field(max_length=200)
+    instructions: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    activity_id: str | None = Field(default=None, max_length=64)
+    activity_step_id: str | None = Field(default=None, max_length=130)  # e.g. activite-x.accueil
+    planned_minutes: int = 30
+    dimensions: list[str] = _json_list()  # grid dimensions the step feeds
+    postures: list[str] = _json_list()  # posture cards that go with it
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+
+
+# -- the live session: participants, notes, votes -------------------------------------------------------
+
+
+class Participant(SQLModel, table=True):
+    """Someone who joined a session from a phone, without an account (a token in their cookie)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=80)  # name or pseudonym
+    role: PersonRole = Field(sa_type=StrEnumType(PersonRole))
+    community_id: int | None = Field(default=None, foreign_key="community.id", ondelete="SET NULL")
+    person_id: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    joined_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Note(SQLModel, table=True):
+    """A note posted during a session, tagged with a grid dimension (and optionally a question or card).
+
+    `client_key` is generated by the sending device: the unique (meeting, client_key) pair makes a
+    retried or double-tapped post land once. Deleting sets `deleted_at` (so it can be undone).
+    """
+
+    __table_args__ = (UniqueConstraint("meeting_id", "client_key", name="uq_note_client_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    client_key: str = Field(max_length=64)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True,
+                                       ondelete="SET NULL")
+    author_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    step_id: int | None = Field(default=None, foreign_key="agenda_step.id", ondelete="SET NULL")
+    dimension_id: str = Field(max_length=64)
+    question_id: str | None = Field(default=None, max_length=80)  # e.g. dim-cooperation.q2
+    card_id: str | None = Field(default=None, max_length=64)  # a kit card the note is about
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    hidden: bool = False  # hidden by the facilitator (moderation)
+    merged_into_id: int | None = Field(default=None, foreign_key="note.id", ondelete="SET NULL")
+    deleted_at: datetime | None = None
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Vote(SQLModel, table=True):
+    """One dot of a participant on a note (at most one per note; the total is capped per session)."""
+
+    __table_args__ = (UniqueConstraint("note_id", "participant_id", name="uq_vote_note_participant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    note_id: int = Field(foreign_key="note.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)

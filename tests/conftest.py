@@ -124,3 +124,29 @@ def runner_plain():  # type: ignore[no-untyped-def]
         return CliRunner().invoke(cli, args, catch_exceptions=False)
 
     return invoke
+
+
+# -- facilitation: accounts -------------------------------------------------------------------------
+from factools import TEST_PASSWORD, sign_in  # noqa: E402
+
+
+@pytest.fixture
+def make_user(app: Flask):  # type: ignore[no-untyped-def]
+    """Create an account: `make_user("anim@example.org", role="coordinator")` returns the detached User."""
+    from factools import create_user
+
+    def create(email: str = "anim@example.org", *, role: str = "facilitator", name: str = "Camille"):  # type: ignore[no-untyped-def]
+        return create_user(app, email, role=role, name=name)
+
+    return create
+
+
+@pytest.fixture
+def login():  # type: ignore[no-untyped-def]
+    """`login(client, email)`: sign in a test client through /connexion; asserts it worked."""
+
+    def do(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> None:
+        response = sign_in(client, email, password)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+    return do

@@ -143,6 +143,11 @@ def init_web(app: Flask) -> None:
         max_active=int(app.config.get("MAX_ACTIVE_BUILDS", 4)),
         cache_budget_bytes=int(app.config["PRINT_CACHE_MB"]) * 1024 * 1024,
     )
+    from .auth import init_auth
+    from .limits import init_limits
+
+    init_limits(app)
+    init_auth(app)
     app.register_blueprint(kit_bp)
     app.register_blueprint(commons_bp)
     app.register_blueprint(downloads_bp)

@@ -29,6 +29,12 @@ def _locale() -> str:
     return select_locale()
 
 
+def _signed_in() -> bool:
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated)
+
+
 def wants_partial() -> bool:
     """True for an htmx request that swaps a region: not a boosted navigation, not a history restore."""
     headers = request.headers
@@ -89,6 +95,8 @@ def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if _signed_in():  # the page shows the account: never cached, never served from the cache
+                return view(*args, **kwargs)
             key = (
                 view.__name__,
                 request.script_root,

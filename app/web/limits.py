@@ -1,0 +1,28 @@
+"""Rate limits (Flask-Limiter), counted in one place for every worker.
+
+On a laptop the counters live in the process (`memory://`, one gunicorn worker group is fine for a
+room); hosted, `REDIS_URL` makes every worker share them. Limits are declared on the views that
+need them (sign-in, join codes, public forms); nothing is limited by default.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+
+
+def client_address() -> str:
+    """The client's address as the app sees it (behind a proxy, configure ProxyFix)."""
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)
+
+
+def init_limits(app: Flask) -> None:
+    """Point the limiter at Redis when `REDIS_URL` is set, else at process memory."""
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
