@@ -13,6 +13,7 @@ from ..db import is_sqlite, read_session, serialise, write_session
 from ..models import ContentState, Item, ItemAlias, ItemFacet, utcnow
 from .markdown import plain_text
 from .model import Kit, KitItem
+from .tags import tag_key
 
 STATE_KEY = "content"
 _COMMON = {"id", "titre", "resume", "tags", "liens", "sources", "licence", "anciens_ids", "ordre",
@@ -72,7 +73,7 @@ def index_kit(engine: Engine, kit: Kit, *, force: bool = True) -> int:
             )
         session.flush()
         for item in kit:
-            facets = {("tag", t) for t in item.tags} | {("dimension", d) for d in item.dimensions}
+            facets = {("tag", tag_key(t)) for t in item.tags} | {("dimension", d) for d in item.dimensions}
             for kind, value in sorted(facets):
                 session.add(ItemFacet(item_id=item.id, kind=kind, value=value))
             _add_search_row(session, item)

@@ -28,6 +28,7 @@ from .schema import (
     CommonFields,
     ItemType,
 )
+from .tags import TagUse, tag_labels, tag_problems
 
 SOURCES_FILE = "sources.yaml"
 _BODY_REQUIRED = {
@@ -131,6 +132,7 @@ def load_kit(root: Path | str) -> LoadResult:
                     parsed.append(result)
 
     items, aliases = _cross_check(parsed, sources, problems)
+    problems.extend(tag_problems(_tag_uses(parsed, items)))
     kit = Kit(
         root=root,
         items=items,
@@ -138,6 +140,7 @@ def load_kit(root: Path | str) -> LoadResult:
         sources=sources,
         content_hash=content_hash(root) if root.is_dir() else "",
         glossary=_glossary(items.values()),
+        tag_labels=tag_labels(tag for item in items.values() for tag in item.tags),
     )
     problems.sort(key=lambda p: (p.path, p.line, p.field, p.message))
     return LoadResult(kit=kit, problems=problems)
@@ -448,6 +451,16 @@ def _display_key(item: KitItem) -> tuple[Any, ...]:
     number = tuple(int(p) for p in numero.split(".")) if numero else ()
     order = item.fields.ordre if item.fields.ordre is not None else 10_000
     return (_TYPE_ORDER[item.type], number, order, sort_key(item.title))
+
+
+def _tag_uses(parsed: list[_Parsed], items: dict[str, KitItem]) -> list[TagUse]:
+    """Every tag of the kept items, with its line (for the vocabulary warnings)."""
+    return [
+        TagUse(tag, entry.item.path, line_for(entry.lines, ("tags", index), 2), field_label(("tags", index)))
+        for entry in parsed
+        if items.get(entry.item.id) is entry.item
+        for index, tag in enumerate(entry.item.tags)
+    ]
 
 
 def _glossary(items: Iterable[KitItem]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .schema import CommonFields, ItemType
+from .tags import tag_key
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,12 @@ class Kit:
     sources: dict[str, dict[str, Any]]
     content_hash: str
     glossary: dict[str, str] = field(default_factory=dict)
+    #: Tag key (`tag_key`) -> the tag as the kit writes it (see `tags.py`).
+    tag_labels: dict[str, str] = field(default_factory=dict)
+
+    def tag_label(self, tag: str) -> str:
+        """The kit's label for a tag written any way (accents, case, separators)."""
+        return self.tag_labels.get(tag_key(tag), tag)
 
     def __iter__(self) -> Iterator[KitItem]:
         return iter(self.items.values())

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from ..db import is_sqlite, read_session
 from .loader import sort_key
+from .tags import tag_key
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 12
@@ -54,7 +55,7 @@ def search(
     if type:
         filters.append("i.type = :type")
         params["type"] = type
-    for kind, value in (("tag", tag), ("dimension", dimension)):
+    for kind, value in (("tag", tag_key(tag) if tag else None), ("dimension", dimension)):
         if value:
             filters.append(
                 f"EXISTS (SELECT 1 FROM item_facet f WHERE f.item_id = i.id "

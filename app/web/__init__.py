@@ -104,6 +104,7 @@ def _security_headers(response: Response) -> Response:
 
 def _template_globals() -> dict[str, Any]:
     from .. import get_state
+    from ..kit.tags import tag_key
     from .labels import LIST_ENDPOINTS, type_label
 
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
@@ -114,6 +115,7 @@ def _template_globals() -> dict[str, Any]:
         "other_languages": [(code, LANGUAGE_NAMES.get(code, code))
                             for code in current_app.config["LANGUAGES"] if code != locale],
         "type_label": type_label,
+        "tag_key": tag_key,
         "list_endpoints": LIST_ENDPOINTS,
     }
 

@@ -19,6 +19,7 @@ from ..kit import ItemType, Kit, KitItem
 from ..kit.loader import sort_key
 from ..kit.schema import FOLDERS, REQUIRED_SECTIONS
 from ..kit.search import MAX_QUERY_LENGTH, facet_values, search
+from ..kit.tags import tag_key
 from . import printing_api
 from .errors import error_response
 from .labels import MOMENT_LABELS, PART_LABELS, TYPE_DESCRIPTIONS
@@ -259,7 +260,7 @@ def recherche() -> Response:
     kit = _kit()
     query = request.args.get("q", "").strip()[:MAX_QUERY_LENGTH]
     item_type = request.args.get("type", "").strip()
-    tag = request.args.get("tag", "").strip()[:64]
+    tag = tag_key(request.args.get("tag", "")[:64])
     dimension = request.args.get("dimension", "").strip()[:64]
     if item_type and item_type not in {t.value for t in ItemType}:
         return error_response(422, _("Type inconnu : choisissez un type dans la liste."))

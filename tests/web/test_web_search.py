@@ -65,3 +65,13 @@ def test_invalid_filter_is_a_readable_422(client: FlaskClient) -> None:
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "<html" not in page and 'role="alert"' in page and "Type inconnu" in page
+
+
+def test_tag_filter_matches_across_accents_and_pages_show_the_label(client: FlaskClient) -> None:
+    plain = set(hit_ids(client, "tag=cooperation"))
+    assert {"posture-partir-des-besoins", "structure-apes"} <= plain  # written "coopération" and "cooperation"
+    assert set(hit_ids(client, "tag=Coop%C3%A9ration")) == plain
+    page = client.get("/r/structure-apes").get_data(as_text=True)
+    assert '<a href="/recherche?tag=cooperation">coopération</a>' in page
+    form = client.get("/recherche?tag=coop%C3%A9ration").get_data(as_text=True)
+    assert re.search(r'<option value="cooperation" selected>coopération \(\d+\)</option>', form)
