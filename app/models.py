@@ -68,6 +68,16 @@ class ItemAlias(SQLModel, table=True):
     item_id: str = Field(foreign_key="item.id", max_length=64, ondelete="CASCADE")
 
 
+class SearchTerm(SQLModel, table=True):
+    """A word of the indexed kit (folded), for "did you mean" suggestions on a search without results."""
+
+    __tablename__ = "search_term"
+
+    term: str = Field(primary_key=True, max_length=64)
+    label: str = Field(max_length=64)
+    count: int = 0
+
+
 class ContentState(SQLModel, table=True):
     """Which content version the index holds."""
 

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..db import is_sqlite, read_session, serialise, write_session
-from ..models import ContentState, Item, ItemAlias, ItemFacet, utcnow
+from ..models import ContentState, Item, ItemAlias, ItemFacet, SearchTerm, utcnow
 from .markdown import plain_text
 from .model import Kit, KitItem
+from .suggest import vocabulary
 from .tags import tag_key
 
 STATE_KEY = "content"
@@ -79,6 +80,9 @@ def index_kit(engine: Engine, kit: Kit, *, force: bool = True) -> int:
             _add_search_row(session, item)
         for old_id, item_id in kit.aliases.items():
             session.add(ItemAlias(old_id=old_id, item_id=item_id))
+        texts = ((item.title, item.summary, search_text(item)) for item in kit)
+        for term, (label, count) in vocabulary(text for group in texts for text in group).items():
+            session.add(SearchTerm(term=term, label=label, count=count))
         state = state or ContentState(key=STATE_KEY, content_hash="")
         state.content_hash = kit.content_hash
         state.item_count = len(kit)
@@ -89,6 +93,7 @@ def index_kit(engine: Engine, kit: Kit, *, force: bool = True) -> int:
 
 def _clear(session: Session) -> None:
     session.execute(text("DELETE FROM item_search"))
+    session.execute(delete(SearchTerm))
     session.execute(delete(ItemFacet))
     session.execute(delete(ItemAlias))
     session.execute(delete(Item))

@@ -46,12 +46,15 @@ def search(
     type: str | None = None,  # noqa: A002 - the public API reads best with `type`
     tag: str | None = None,
     dimension: str | None = None,
-    limit: int = 50,
+    limit: int | None = 50,
 ) -> list[SearchHit]:
-    """Search items; with an empty query, list the items matching the filters in display order."""
+    """Search items; with an empty query, list the items matching the filters in display order.
+
+    `limit=None` returns every hit (the web search pages through them and says the true count).
+    """
     words = query_words(query)
     filters: list[str] = []
-    params: dict[str, Any] = {"limit": max(1, min(limit, 500))}
+    params: dict[str, Any] = {"limit": max(1, limit) if limit is not None else 1_000_000}
     if type:
         filters.append("i.type = :type")
         params["type"] = type

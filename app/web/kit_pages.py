@@ -18,7 +18,8 @@ from .. import get_state
 from ..kit import ItemType, Kit, KitItem
 from ..kit.loader import sort_key
 from ..kit.schema import FOLDERS, REQUIRED_SECTIONS
-from ..kit.search import MAX_QUERY_LENGTH, facet_values, search
+from ..kit.search import MAX_QUERY_LENGTH, facet_values, query_words, search
+from ..kit.suggest import suggest
 from ..kit.tags import tag_key
 from . import printing_api
 from .errors import error_response
@@ -32,6 +33,8 @@ bp = Blueprint("kit", __name__)
 CARD_PAPERS = ("a4", "letter")
 #: The tag filter lists the tags shared by at least this many items (others stay reachable by link).
 MIN_TAG_COUNT = 2
+#: Search results per page.
+PER_PAGE = 20
 _card_cache: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
 _card_cache_size = 32
 _card_lock = threading.Lock()
@@ -267,11 +270,19 @@ def recherche() -> Response:
     if dimension and (kit.get(dimension) is None or kit.items[dimension].type is not ItemType.DIMENSION):
         return error_response(422, _("Dimension inconnue : choisissez une dimension de la grille."))
     searched = bool(query or item_type or tag or dimension)
-    hits = (
-        search(get_state().engine, query, type=item_type or None, tag=tag or None,
-               dimension=dimension or None, limit=60)
-        if searched else []
-    )
+    filters = {"type": item_type or None, "tag": tag or None, "dimension": dimension or None}
+    engine = get_state().engine
+    hits = search(engine, query, limit=None, **filters) if searched else []
+    suggestion = None
+    if query and not hits:  # a typo? search the closest words of the kit instead
+        suggestion = suggest(engine, query_words(query), kit.content_hash)
+        if suggestion is not None:
+            hits = search(engine, " ".join(suggestion.words), limit=None, **filters)
+    total = len(hits)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page_hits = hits[(page - 1) * PER_PAGE : page * PER_PAGE]
+    page_args = {k: v for k, v in (("q", query), ("type", item_type), ("tag", tag), ("dimension", dimension)) if v}
     return render(
         "search/search.html",
         "search/_results.html",
@@ -280,7 +291,13 @@ def recherche() -> Response:
         tag=tag,
         dimension=dimension,
         searched=searched,
-        hits=hits,
+        hits=page_hits,
+        total=total,
+        page=page,
+        pages=pages,
+        first_rank=(page - 1) * PER_PAGE + 1,
+        page_args=page_args,
+        suggestion=suggestion,
         types=[t for t in ItemType if kit.by_type(t)],
         tags=[(value, count) for value, count in _facet_values("tag") if count >= MIN_TAG_COUNT or value == tag],
         dimensions=kit.by_type(ItemType.DIMENSION),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from webtools import REAL_CONTENT, close_app, make_app
 
 
@@ -24,3 +25,9 @@ def real_app(tmp_path: Path) -> Iterator[Flask]:
     application = make_app(tmp_path / "real", CONTENT_DIR=str(REAL_CONTENT))
     yield application
     close_app(application)
+
+
+@pytest.fixture
+def real_client(real_app: Flask) -> FlaskClient:
+    """A test client on the real kit content."""
+    return real_app.test_client()

@@ -75,3 +75,29 @@ def test_tag_filter_matches_across_accents_and_pages_show_the_label(client: Flas
     assert '<a href="/recherche?tag=cooperation">coopération</a>' in page
     form = client.get("/recherche?tag=coop%C3%A9ration").get_data(as_text=True)
     assert re.search(r'<option value="cooperation" selected>coopération \(\d+\)</option>', form)
+
+
+def test_a_typo_finds_the_fiche_and_says_did_you_mean(real_client: FlaskClient) -> None:
+    for typed, expected in [("cooperaton", "fiche-cooperation-territoriale"),
+                            ("coperation", "fiche-cooperation-territoriale"),
+                            ("accompagnment", "fiche-accompagner-consolider"),
+                            ("utilte", "fiche-utilite-sociale")]:
+        page = real_client.get(f"/recherche?q={typed}").get_data(as_text=True)
+        assert f'<a href="/r/{expected}"' in page, typed
+        assert "Vouliez-vous dire" in page and f"Aucun résultat pour « {typed} »" in page
+
+
+def test_search_pages_through_every_hit_and_says_the_true_count(real_client: FlaskClient) -> None:
+    first = real_client.get("/recherche?q=territoire").get_data(as_text=True)
+    total = int(re.search(r"(\d+) résultats pour « territoire »", first).group(1))  # type: ignore[union-attr]
+    assert total > 60
+    pages = -(-total // 20)
+    assert f"page 1 sur {pages}" in first
+    seen: list[str] = []
+    for number in range(1, pages + 1):
+        page = real_client.get(f"/recherche?q=territoire&page={number}", headers=HTMX).get_data(as_text=True)
+        seen += re.findall(r'<h2 class="hit-title"><a href="/r/([a-z0-9-]+)"', page)
+    assert len(seen) == total == len(set(seen))
+    assert 'rel="next" href="/recherche?page=2&amp;q=territoire"' in first
+    last = real_client.get(f"/recherche?q=territoire&page={pages + 5}").get_data(as_text=True)
+    assert f"page {pages} sur {pages}" in last  # out of range: the last page
