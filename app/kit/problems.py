@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,11 +25,6 @@ class Problem:
     def is_error(self) -> bool:
         """True for errors, False for warnings."""
         return self.severity == "error"
-
-
-def errors_only(problems: Iterable[Problem]) -> list[Problem]:
-    """The problems that are errors, not warnings."""
-    return [p for p in problems if p.is_error]
 
 
 def _plural(n: int, word: str) -> str:

@@ -254,12 +254,3 @@ def missing_items(deck: Deck, kit: Kit) -> list[str]:
 def decks_for_item(decks: list[Deck], kit: Kit, item_id: str) -> list[Deck]:
     """The decks that contain the item `item_id` (empty when it is in none)."""
     return [deck for deck in decks if any(item.id == item_id for item in deck_items(deck, kit))]
-
-
-def card_number(deck: Deck, kit: Kit, item_id: str) -> tuple[int, int]:
-    """(position from 1, deck size) of an item in a deck; raises KeyError if absent."""
-    items = deck_items(deck, kit)
-    for index, item in enumerate(items, start=1):
-        if item.id == item_id:
-            return index, len(items)
-    raise KeyError(item_id)

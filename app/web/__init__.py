@@ -135,6 +135,7 @@ def init_web(app: Flask) -> None:
     from .downloads import prebuild_command, prebuild_default_kit_once
     from .errors import register_error_handlers
     from .kit_pages import bp as kit_bp
+    from .printing_api import install_pipeline
 
     app.extensions["mallette_builds"] = BuildService(
         get_state(app).engine,
@@ -142,6 +143,7 @@ def init_web(app: Flask) -> None:
         base_url=app.config["BASE_URL"],
         print_dir=Path(app.config["PRINT_DIR"]),
         cards_dir=Path(app.config["CARDS_DIR"]),
+        pipeline=install_pipeline(app),
         max_active=int(app.config.get("MAX_ACTIVE_BUILDS", 4)),
         cache_budget_bytes=int(app.config["PRINT_CACHE_MB"]) * 1024 * 1024,
     )

@@ -29,7 +29,7 @@ from ..db import read_session, write_session
 from ..kit import Kit
 from ..models import KitBuild, utcnow
 from ..printing.cache import DEFAULT_BUDGET_BYTES
-from . import printing_api
+from .printing_api import PrintPipeline
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ class BuildService:
         base_url: str,
         print_dir: Path,
         cards_dir: Path,
+        pipeline: PrintPipeline,
         max_active: int = 4,
         cache_budget_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
@@ -111,6 +112,7 @@ class BuildService:
         self.base_url = base_url.rstrip("/")
         self.print_dir = print_dir
         self.cards_dir = cards_dir
+        self.pipeline = pipeline
         self.max_active = max_active
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-build")
         self.futures: dict[str, Future[None]] = {}
@@ -227,7 +229,7 @@ class BuildService:
 
         try:
             self._set(key, status="running", progress=0, message="")
-            result = printing_api.builder_module().build_kit(
+            result = self.pipeline.build_kit(
                 kit, options, work, base_url=self.base_url, print_dir=self.print_dir,
                 cards_dir=self.cards_dir, progress=progress, cache_budget_bytes=self.cache_budget_bytes,
                 # One process: forking a multi-threaded web worker is unsafe (locks held by other threads).

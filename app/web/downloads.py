@@ -28,6 +28,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from .. import get_state
 from ..kit import Kit
+from ..printing.decks import Deck
+from ..printing.options import KitOptions
 from . import printing_api
 from .builds import BuildService, BuildView, TooBusy
 from .errors import error_response
@@ -79,7 +81,7 @@ class KitForm(FlaskForm):
     )
 
 
-def _decks(kit: Kit) -> list[tuple[Any, int]]:
+def _decks(kit: Kit) -> list[tuple[Deck, int]]:
     """The decks that have cards, with their card counts."""
     return [(deck, count) for deck, count in printing_api.deck_summaries(kit) if count]
 
@@ -89,7 +91,7 @@ def _service(app: Flask | None = None) -> BuildService:
     return service
 
 
-def _form(decks: list[tuple[Any, int]]) -> KitForm:
+def _form(decks: list[tuple[Deck, int]]) -> KitForm:
     form = KitForm()
     form.decks.choices = [SelectChoice(deck.id, deck.title) for deck, _count in decks]
     if request.method == "GET":
@@ -97,21 +99,17 @@ def _form(decks: list[tuple[Any, int]]) -> KitForm:
     return form
 
 
-def default_options(app: Flask | None = None) -> Any:
+def default_options(app: Flask | None = None) -> KitOptions:
     """The options of the prebuilt kit: every deck, A4, home edition."""
     config = (app or current_app).config
-    module = printing_api.builder_module()
     territory = config.get("DEFAULT_KIT_TERRITORY") or DEFAULT_TERRITORY
-    return module.KitOptions(territory=territory, paper="a4", edition="home")
+    return KitOptions(territory=territory, paper="a4", edition="home")
 
 
 def _default_build(kit: Kit) -> BuildView | None:
     """The default kit's build; started (once) when prebuilding is enabled."""
     service = _service()
-    try:
-        options = default_options()
-    except ImportError:
-        return None
+    options = default_options()
     if current_app.config.get("PREBUILD_DEFAULT_KIT"):
         try:
             return service.start(kit, options)
@@ -152,7 +150,7 @@ def _file_entries(build: BuildView) -> list[dict[str, Any]]:
     return entries
 
 
-def _page(form: KitForm, decks: list[tuple[Any, int]], *, status: int = 200) -> Response:
+def _page(form: KitForm, decks: list[tuple[Deck, int]], *, status: int = 200) -> Response:
     kit = get_state().kit
     return render(
         "download/download.html",
@@ -185,9 +183,8 @@ def start_build() -> Response | BaseResponse:
         return _page(form, decks, status=422)
     chosen = tuple(form.decks.data or ())
     all_decks = {deck.id for deck, _count in decks}
-    module = printing_api.builder_module()
     try:
-        options = module.KitOptions(
+        options = KitOptions(
             territory=form.territory.data,
             paper=form.paper.data,
             edition=form.edition.data,
@@ -243,7 +240,7 @@ def prebuild_default_kit_once() -> None:
     app.extensions["mallette_prebuild_started"] = True
     try:
         _service(app).start(get_state(app).kit, default_options(app))
-    except (TooBusy, ImportError):
+    except TooBusy:
         return
     except Exception:
         log.exception("cannot start the default kit build")

@@ -224,7 +224,7 @@ def card_pdf(item_id: str) -> Response | BaseResponse:
             return error_response(429, retry_after=30)
         try:
             config = current_app.config
-            pdf = printing_api.builder_module().render_card_pdf(
+            pdf = printing_api.pipeline().render_card_pdf(
                 kit, item.id, base_url=config["BASE_URL"].rstrip("/"), print_dir=Path(config["PRINT_DIR"]),
                 cards_dir=Path(config["CARDS_DIR"]), paper=paper,
             )

@@ -1,7 +1,8 @@
 """The web app's window on the print pipeline (`app.printing`): decks, card PDFs, kit builds.
 
-Deck definitions are cached until a file in the cards folder changes. `builder_module()` is the one
-seam through which the web layer reaches the builder, so tests can put a stand-in behind it.
+`PrintPipeline` is everything the web layer and the job worker ask of the pipeline, typed; the app
+holds one (`pipeline()`), the real `PrintingPipeline` unless the `PRINT_PIPELINE` setting gives a
+stand-in (tests). Deck definitions are cached until a file in the cards folder changes.
 """
 
 from __future__ import annotations
@@ -11,28 +12,94 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Protocol
 
-from flask import current_app
+from flask import Flask, current_app
 
 from ..kit import Kit, KitItem
 from ..printing import decks as decks_lib
 from ..printing import kit_builder
+from ..printing.decks import Deck
+from ..printing.options import KitOptions, KitResult, ProgressFn
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_decks_cache: dict[str, tuple[float, list[Any]]] = {}
+_decks_cache: dict[str, tuple[float, list[Deck]]] = {}
 
 
-def decks_module() -> ModuleType:
-    """`app.printing.decks`."""
-    return decks_lib
+class PrintPipeline(Protocol):
+    """What the web app and its job worker need from the print pipeline."""
+
+    def load_decks(self, cards_dir: Path) -> list[Deck]:
+        """The deck definitions of a cards folder (raises `DeckError` for invalid files)."""
+        ...
+
+    def deck_items(self, deck: Deck, kit: Kit) -> list[KitItem]:
+        """The cards of a deck, in order."""
+        ...
+
+    def decks_for_item(self, decks: list[Deck], kit: Kit, item_id: str) -> list[Deck]:
+        """The decks that hold an item."""
+        ...
+
+    def build_kit(
+        self, kit: Kit, options: KitOptions, out_dir: Path, *, base_url: str, print_dir: Path, cards_dir: Path,
+        progress: ProgressFn | None, workers: int | None, cache_budget_bytes: int,
+    ) -> KitResult:
+        """Build a territory kit into `out_dir`."""
+        ...
+
+    def render_card_pdf(
+        self, kit: Kit, item_id: str, *, base_url: str, print_dir: Path, cards_dir: Path, paper: str,
+    ) -> bytes:
+        """The one-card PDF of an item."""
+        ...
 
 
-def builder_module() -> ModuleType:
-    """`app.printing.kit_builder`."""
-    return kit_builder
+class PrintingPipeline:
+    """The real print pipeline (`app.printing`)."""
+
+    def load_decks(self, cards_dir: Path) -> list[Deck]:
+        """`app.printing.decks.load_decks`."""
+        return decks_lib.load_decks(cards_dir)
+
+    def deck_items(self, deck: Deck, kit: Kit) -> list[KitItem]:
+        """`app.printing.decks.deck_items`."""
+        return decks_lib.deck_items(deck, kit)
+
+    def decks_for_item(self, decks: list[Deck], kit: Kit, item_id: str) -> list[Deck]:
+        """`app.printing.decks.decks_for_item`."""
+        return decks_lib.decks_for_item(decks, kit, item_id)
+
+    def build_kit(
+        self, kit: Kit, options: KitOptions, out_dir: Path, *, base_url: str, print_dir: Path, cards_dir: Path,
+        progress: ProgressFn | None, workers: int | None, cache_budget_bytes: int,
+    ) -> KitResult:
+        """`app.printing.kit_builder.build_kit`."""
+        return kit_builder.build_kit(
+            kit, options, out_dir, base_url=base_url, print_dir=print_dir, cards_dir=cards_dir,
+            progress=progress, workers=workers, cache_budget_bytes=cache_budget_bytes,
+        )
+
+    def render_card_pdf(
+        self, kit: Kit, item_id: str, *, base_url: str, print_dir: Path, cards_dir: Path, paper: str,
+    ) -> bytes:
+        """`app.printing.kit_builder.render_card_pdf`."""
+        return kit_builder.render_card_pdf(kit, item_id, base_url=base_url, print_dir=print_dir,
+                                           cards_dir=cards_dir, paper=paper)
+
+
+def install_pipeline(app: Flask) -> PrintPipeline:
+    """Give the app its pipeline: `PRINT_PIPELINE` from the configuration, else the real one."""
+    chosen: PrintPipeline = app.config.get("PRINT_PIPELINE") or PrintingPipeline()
+    app.extensions["mallette_pipeline"] = chosen
+    return chosen
+
+
+def pipeline(app: Flask | None = None) -> PrintPipeline:
+    """The print pipeline of the current (or given) app."""
+    found: PrintPipeline = (app or current_app).extensions["mallette_pipeline"]
+    return found
 
 
 #: How long (seconds) a look at the cards folder stays valid: pages do not stat it on every request.
@@ -60,7 +127,7 @@ def decks_version() -> str:
         return f"{folder}:-"
 
 
-def load_decks() -> list[Any]:
+def load_decks() -> list[Deck]:
     """The deck definitions of the app's cards folder; empty (and logged) if they cannot be read."""
     cards_dir = Path(current_app.config["CARDS_DIR"])
     key = str(cards_dir)
@@ -73,7 +140,7 @@ def load_decks() -> list[Any]:
         if cached and cached[0] == stamp:
             return cached[1]
         try:
-            decks = list(decks_module().load_decks(cards_dir))
+            decks = list(pipeline().load_decks(cards_dir))
         except Exception:  # a broken deck file must not break the resource pages
             log.exception("cannot load the decks from %s", cards_dir)
             decks = []
@@ -85,7 +152,7 @@ def load_decks() -> list[Any]:
 class DeckPlace:
     """Where an item sits in a deck, with its neighbours."""
 
-    deck: Any
+    deck: Deck
     position: int
     count: int
     previous: KitItem | None
@@ -97,7 +164,7 @@ def deck_places(kit: Kit, item: KitItem) -> list[DeckPlace]:
     decks = load_decks()
     if not decks:
         return []
-    module = decks_module()
+    module = pipeline()
     places: list[DeckPlace] = []
     try:
         for deck in module.decks_for_item(decks, kit, item.id):
@@ -121,10 +188,10 @@ def deck_places(kit: Kit, item: KitItem) -> list[DeckPlace]:
     return places
 
 
-def deck_summaries(kit: Kit) -> list[tuple[Any, int]]:
+def deck_summaries(kit: Kit) -> list[tuple[Deck, int]]:
     """Every deck with its number of cards, for the download form."""
     decks = load_decks()
     if not decks:
         return []
-    module = decks_module()
+    module = pipeline()
     return [(deck, len(module.deck_items(deck, kit))) for deck in decks]

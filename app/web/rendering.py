@@ -120,9 +120,3 @@ def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorate
-
-
-def clear_page_cache() -> None:
-    """Forget every cached page."""
-    with _pages_lock:
-        _pages.clear()

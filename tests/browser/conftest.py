@@ -65,7 +65,7 @@ def browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

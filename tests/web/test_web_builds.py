@@ -6,15 +6,11 @@ pipeline is exercised with a small deck selection when it is available.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,38 +19,22 @@ from flask.testing import FlaskClient
 from webtools import HTMX, close_app, csrf_token, make_app
 
 from app import get_state
-from app.web import printing_api
+from app.printing.options import KitOptions, KitResult
 from app.web.builds import BuildService
 from app.web.downloads import DEFAULT_TERRITORY
+from app.web.printing_api import PrintingPipeline
 
 
-@dataclass(frozen=True)
-class FakeOptions:
-    """The `KitOptions` contract."""
-
-    territory: str
-    paper: str = "a4"
-    edition: str = "home"
-    decks: tuple[str, ...] = ()
-    back_offset_mm: float = 0.0
-
-    def cache_key(self, content_hash: str) -> str:
-        """Hex digest of the options and the content."""
-        return hashlib.sha256(json.dumps([asdict(self), content_hash]).encode()).hexdigest()
-
-
-class FakeBuilder:
-    """Stands in for `app.printing.kit_builder`: counts builds, can be held or made to fail."""
-
-    KitOptions = FakeOptions
+class FakeBuilder(PrintingPipeline):
+    """The real pipeline, but for `build_kit`: counts builds, can be held or made to fail."""
 
     def __init__(self) -> None:
-        self.calls: list[FakeOptions] = []
+        self.calls: list[KitOptions] = []
         self.release = threading.Event()
         self.release.set()
         self.fail = False
 
-    def build_kit(self, kit: Any, options: FakeOptions, out_dir: Path, **kwargs: Any) -> Any:
+    def build_kit(self, kit: Any, options: KitOptions, out_dir: Path, **kwargs: Any) -> Any:
         """Write three small files, reporting progress."""
         self.calls.append(options)
         assert set(kwargs) == {"base_url", "print_dir", "cards_dir", "progress", "workers", "cache_budget_bytes"}
@@ -69,16 +49,22 @@ class FakeBuilder:
         for name in [*names, "mallette.pdf", "mallette.zip"]:
             (out_dir / name).write_bytes(b"%PDF-1.7 " + name.encode())
         kwargs["progress"](90, "ZIP")
-        return SimpleNamespace(files=[out_dir / n for n in names], zip_path=out_dir / "mallette.zip",
-                               whole_pdf=out_dir / "mallette.pdf", pages=3)
+        return KitResult(files=[out_dir / n for n in names], zip_path=out_dir / "mallette.zip",
+                         whole_pdf=out_dir / "mallette.pdf", pages=3)
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> FakeBuilder:
-    """The stand-in pipeline, patched in."""
-    builder = FakeBuilder()
-    monkeypatch.setattr(printing_api, "builder_module", lambda: builder)
-    return builder
+def fake_pipeline() -> FakeBuilder:
+    """The stand-in pipeline, for apps a test makes itself (`make_app(..., PRINT_PIPELINE=...)`)."""
+    return FakeBuilder()
+
+
+@pytest.fixture
+def fake(app: Flask, fake_pipeline: FakeBuilder) -> FakeBuilder:
+    """The stand-in pipeline, injected into the `app` fixture."""
+    app.extensions["mallette_pipeline"] = fake_pipeline
+    service(app).pipeline = fake_pipeline
+    return fake_pipeline
 
 
 def service(app: Flask) -> BuildService:
@@ -129,7 +115,7 @@ def test_build_flow_without_javascript(client: FlaskClient, fake: FakeBuilder) -
         assert "attachment" in download.headers["Content-Disposition"]
     full = client.get(url).get_data(as_text=True)
     assert "<html" in full and "Couserans" in full
-    assert fake.calls == [FakeOptions("Couserans", "a4", "home", ("postures",), 0.0)]
+    assert fake.calls == [KitOptions("Couserans", "a4", "home", ("postures",), 0.0)]
 
 
 def test_build_flow_with_htmx_shows_progress(client: FlaskClient, fake: FakeBuilder) -> None:
@@ -156,7 +142,7 @@ def test_same_options_are_built_once_and_cached(client: FlaskClient, fake: FakeB
 def test_concurrent_requests_build_once(app: Flask, fake: FakeBuilder) -> None:
     fake.release.clear()
     kit = get_state(app).kit
-    options = FakeOptions("Couserans", decks=("postures",))
+    options = KitOptions("Couserans", decks=("postures",))
     svc = service(app)
     with ThreadPoolExecutor(8) as pool:
         views = list(pool.map(lambda _: svc.start(kit, options), range(16)))
@@ -168,19 +154,19 @@ def test_concurrent_requests_build_once(app: Flask, fake: FakeBuilder) -> None:
     assert build is not None and build.done
 
 
-def test_concurrent_processes_race_on_the_unique_key(tmp_path: Path, fake: FakeBuilder) -> None:
+def test_concurrent_processes_race_on_the_unique_key(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
     # Two apps (as two gunicorn workers) on one database: one build.
-    fake.release.clear()
-    apps = [make_app(tmp_path), make_app(tmp_path)]
+    fake_pipeline.release.clear()
+    apps = [make_app(tmp_path, PRINT_PIPELINE=fake_pipeline), make_app(tmp_path, PRINT_PIPELINE=fake_pipeline)]
     try:
-        options = FakeOptions("Couserans")
+        options = KitOptions("Couserans")
         with ThreadPoolExecutor(8) as pool:
             views = list(pool.map(lambda i: service(apps[i % 2]).start(get_state(apps[i % 2]).kit, options),
                                   range(16)))
-        fake.release.set()
+        fake_pipeline.release.set()
         for a in apps:
             service(a).wait(views[0].key, timeout=10)
-        assert len(fake.calls) == 1
+        assert len(fake_pipeline.calls) == 1
     finally:
         for a in apps:
             close_app(a)
@@ -209,8 +195,8 @@ def test_invalid_form_is_a_422_with_messages(client: FlaskClient, fake: FakeBuil
     assert fake.calls == []
 
 
-def test_too_many_builds_is_a_429(tmp_path: Path, fake: FakeBuilder) -> None:
-    app = make_app(tmp_path, MAX_ACTIVE_BUILDS=0)
+def test_too_many_builds_is_a_429(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+    app = make_app(tmp_path, MAX_ACTIVE_BUILDS=0, PRINT_PIPELINE=fake_pipeline)
     try:
         client = app.test_client()
         response = client.post("/telecharger", data=form_data(client), headers=HTMX)
@@ -233,34 +219,33 @@ def test_only_listed_files_are_served(client: FlaskClient, app: Flask, fake: Fak
     assert client.get("/telecharger/not-a-key/mallette.zip").status_code == 404
 
 
-def test_default_kit_is_prebuilt(tmp_path: Path, fake: FakeBuilder) -> None:
-    app = make_app(tmp_path, PREBUILD_DEFAULT_KIT=True)
+def test_default_kit_is_prebuilt(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+    app = make_app(tmp_path, PREBUILD_DEFAULT_KIT=True, PRINT_PIPELINE=fake_pipeline)
     try:
         client = app.test_client()
         client.get("/")  # the first request starts it
-        assert len(fake.calls) >= 0
+        assert len(fake_pipeline.calls) >= 0
         svc = service(app)
-        key = FakeOptions(territory=DEFAULT_TERRITORY).cache_key(get_state(app).kit.content_hash)
+        key = KitOptions(territory=DEFAULT_TERRITORY).cache_key(get_state(app).kit.content_hash)
         svc.wait(key, timeout=10)
         page = client.get("/telecharger").get_data(as_text=True)
         assert "Le kit est prêt" in page and f"/telecharger/{key}/mallette.zip" in page
-        assert len(fake.calls) == 1
+        assert len(fake_pipeline.calls) == 1
     finally:
         close_app(app)
 
 
-def test_prebuild_command(tmp_path: Path, fake: FakeBuilder) -> None:
-    app = make_app(tmp_path)
+def test_prebuild_command(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+    app = make_app(tmp_path, PRINT_PIPELINE=fake_pipeline)
     try:
         result = app.test_cli_runner().invoke(args=["prebuild-kit"])
         assert result.exit_code == 0, result.output
-        assert "done" in result.output and len(fake.calls) == 1
+        assert "done" in result.output and len(fake_pipeline.calls) == 1
     finally:
         close_app(app)
 
 
 def test_real_pipeline_builds_a_small_kit(client: FlaskClient, app: Flask) -> None:
-    pytest.importorskip("app.printing.kit_builder")
     data = form_data(client, territory="Couserans", decks=["postures"])
     url = client.post("/telecharger", data=data).headers["Location"]
     page = wait_done(client, url, timeout=120)
@@ -272,7 +257,6 @@ def test_real_pipeline_builds_a_small_kit(client: FlaskClient, app: Flask) -> No
 
 
 def test_print_this_card(client: FlaskClient) -> None:
-    pytest.importorskip("app.printing.kit_builder")
     page = client.get("/r/posture-partir-des-besoins").get_data(as_text=True)
     assert 'href="/r/posture-partir-des-besoins/carte.pdf"' in page
     assert "Carte 1 sur 2 du jeu" in page or "Carte 2 sur 2 du jeu" in page

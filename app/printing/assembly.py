@@ -1,0 +1,87 @@
+"""Assemble a kit from its rendered parts: the booklet, one PDF per deck, the whole kit, the ZIP.
+
+Merging keeps the parts' tagging (`merge.py`); ZIP entries have fixed dates, so the same parts give
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from .booklet import DeckEntry
+from .cache import atomic_write
+from .cards import MALLETTE_NAME
+from .merge import MergeInfo, MergePart, merge_pdfs
+from .options import PIPELINE_VERSION, KitOptions
+from .parts import Rendered
+
+
+def merge_info(options: KitOptions, date: datetime, *, booklet: bool) -> MergeInfo:
+    """Document information of the booklet or of the whole-kit PDF."""
+    return MergeInfo(
+        title=f"{MALLETTE_NAME} — {options.territory}" + (" — livret" if booklet else ""),
+        author="Mouvement pour l'Économie Solidaire",
+        subject=(f"Livret de la mallette pédagogique pour le territoire {options.territory}" if booklet
+                 else "Mallette pédagogique complète : livret et jeux de cartes"),
+        creator=f"Mallette, chaîne d'impression v{PIPELINE_VERSION}",
+        date=date,
+        duplex=options.edition == "home" and not booklet,
+        group_bookmark="Planches de cartes",
+    )
+
+
+def assemble(
+    rendered: dict[str, Rendered],
+    entries: list[DeckEntry],
+    options: KitOptions,
+    out_dir: Path,
+    slug: str,
+    date: datetime,
+    report: Callable[[int, str], None],
+) -> tuple[list[Path], Path, Path, int]:
+    """Write the booklet, the decks, the whole kit and the ZIP: (files, whole PDF, ZIP, pages)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    booklet_parts = [
+        MergePart(rendered["front"].data, label_style="r"),
+        MergePart(rendered["body"].data),
+    ]
+    booklet_path = out_dir / f"{slug}-livret.pdf"
+    merge_pdfs(booklet_parts, booklet_path, merge_info(options, date, booklet=True))
+    files.append(booklet_path)
+    deck_parts = []
+    for entry in entries:
+        path = out_dir / entry.file
+        data = rendered[f"deck:{entry.deck.id}"].data
+        atomic_write(path, data)
+        files.append(path)
+        deck_parts.append(MergePart(data, f"{entry.deck.title} ({entry.cards} cartes)",
+                                    label_prefix=f"{entry.deck.title} – "))
+    whole_path = out_dir / f"{slug}-mallette-complete.pdf"
+    pages = merge_pdfs(booklet_parts + deck_parts, whole_path, merge_info(options, date, booklet=False))
+    files.insert(0, whole_path)
+    report(95, "Création de l'archive ZIP")
+    zip_path = out_dir / f"{slug}-mallette.zip"
+    write_zip(zip_path, files, date)
+    files.append(zip_path)
+    return files, whole_path, zip_path, pages
+
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def write_zip(path: Path, files: list[Path], date: datetime) -> None:
+    """A ZIP of `files` whose entries carry `date` (never before 1980), written atomically."""
+    stamp = max(ZIP_DATE, (date.year, date.month, date.day, date.hour, date.minute, date.second))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(files, key=lambda p: p.name):
+            info = zipfile.ZipInfo(file.name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, file.read_bytes())
+    atomic_write(path, buffer.getvalue())

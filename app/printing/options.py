@@ -1,0 +1,82 @@
+"""What a territory asks for (`KitOptions`), what a build wrote (`KitResult`), and file names."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .theme import PAPERS
+
+#: Bump when the rendering changes in a way the asset hash does not see.
+PIPELINE_VERSION = "2"
+PAPER_CHOICES = tuple(PAPERS)
+EDITIONS = ("home", "shop")
+MAX_OFFSET_MM = 10.0
+ProgressFn = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class KitOptions:
+    """What a territory asks for: its name, paper, edition, decks and printer back offset."""
+
+    territory: str
+    paper: str = "a4"
+    edition: str = "home"
+    decks: tuple[str, ...] = ()
+    back_offset_mm: float = 0.0
+
+    def __post_init__(self) -> None:
+        territory = " ".join(str(self.territory).split())
+        if not territory or len(territory) > 80:
+            raise ValueError("le nom du territoire doit faire de 1 à 80 caractères")
+        if self.paper not in PAPER_CHOICES:
+            raise ValueError(f"papier « {self.paper} » inconnu ({', '.join(PAPER_CHOICES)})")
+        if self.edition not in EDITIONS:
+            raise ValueError(f"édition « {self.edition} » inconnue ({', '.join(EDITIONS)})")
+        if not -MAX_OFFSET_MM <= float(self.back_offset_mm) <= MAX_OFFSET_MM:
+            raise ValueError(f"le décalage du verso doit rester entre -{MAX_OFFSET_MM:g} et {MAX_OFFSET_MM:g} mm")
+        object.__setattr__(self, "territory", territory)
+        object.__setattr__(self, "decks", tuple(self.decks))
+        object.__setattr__(self, "back_offset_mm", round(float(self.back_offset_mm), 2))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as plain data."""
+        return {
+            "territory": self.territory,
+            "paper": self.paper,
+            "edition": self.edition,
+            "decks": list(self.decks),
+            "back_offset_mm": self.back_offset_mm,
+        }
+
+    def cache_key(self, content_hash: str) -> str:
+        """Hex digest of the options and the content hash (and the pipeline version)."""
+        payload = json.dumps(
+            {"options": self.as_dict(), "content": content_hash, "pipeline": PIPELINE_VERSION},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KitResult:
+    """What `build_kit` wrote: every file (PDFs then the ZIP), the ZIP, the whole-kit PDF, its pages."""
+
+    files: list[Path]
+    zip_path: Path
+    whole_pdf: Path
+    pages: int
+
+
+def slugify(text: str) -> str:
+    """'Pays de Couserans' -> 'pays-de-couserans' (ASCII, for file names)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:50] or "territoire"

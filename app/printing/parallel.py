@@ -1,0 +1,76 @@
+"""Render a build's pending parts across cores: forked workers, the largest part first.
+
+The job is handed to each worker by the pool's initializer (forked workers inherit it without
+pickling, along with the loaded fonts and stylesheets); the front waits for the body's page numbers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from .parts import Job, Part, Rendered, run_part
+from .render import fresh_locks_after_fork, resources
+
+#: The build a forked render worker serves (set by `_start_worker` in that worker only).
+_worker_job: Job | None = None
+
+
+def _start_worker(job: Job) -> None:
+    """Initializer of forked render workers: fresh locks, and the job to render parts of."""
+    global _worker_job
+    fresh_locks_after_fork()
+    _worker_job = job
+
+
+def _render_in_worker(name: str, key: str, body_pages: dict[str, int] | None) -> Rendered:
+    assert _worker_job is not None, "render worker started without its job"
+    return run_part(_worker_job, name, key, body_pages)
+
+
+def run_parts(
+    job: Job, pending: list[Part], workers: int | None, body_pages: dict[str, int] | None
+) -> Iterable[Rendered]:
+    """Render the pending parts, the largest first; the front waits for the body's page numbers
+    (`body_pages` when the body came from the cache)."""
+    if not pending:
+        return
+    front = next((p for p in pending if p.name == "front"), None)
+    ordered = sorted((p for p in pending if p is not front), key=lambda p: -p.weight)
+    count = workers if workers is not None else min(os.cpu_count() or 1, len(pending))
+    count = max(1, min(count, len(pending)))
+    # Load fonts and stylesheets before forking: workers inherit them.
+    resources(job.print_dir)
+    if count == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for part in ordered:
+            result = run_part(job, part.name, part.key)
+            if result.name == "body":
+                body_pages = result.anchors
+            yield result
+        if front is not None:
+            yield run_part(job, front.name, front.key, body_pages)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=count, mp_context=context, initializer=_start_worker, initargs=(job,)
+    ) as pool:
+        # At most one part per worker is handed over, so that the front, ready once the body is
+        # done, goes to the next free worker instead of the end of the queue.
+        queue: list[tuple[Part, dict[str, int] | None]] = [(p, None) for p in ordered]
+        if front is not None and body_pages is not None:
+            queue.insert(0, (front, body_pages))
+            front = None
+        running: set[Future[Rendered]] = set()
+        while queue or running:
+            while queue and len(running) < count:
+                part, pages = queue.pop(0)
+                running.add(pool.submit(_render_in_worker, part.name, part.key, pages))
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = future.result()
+                if result.name == "body" and front is not None:
+                    queue.insert(0, (front, result.anchors))
+                    front = None
+                yield result

@@ -1,0 +1,213 @@
+"""The parts of a kit, each one WeasyPrint document: a deck, the booklet's body, the booklet's front.
+
+`Job` holds the shared inputs of a build; `run_part` renders one part of it. PDF finishers set the
+viewer preferences and the print-shop BleedBox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pydyf
+
+from app.kit.model import Kit, KitItem
+
+from .booklet import BODY_SECTIONS, BookletBuilder, DeckEntry
+from .cards import MALLETTE_NAME, card_views, home_context, shop_context
+from .decks import Deck, deck_items, load_decks, missing_items
+from .fingerprint import content_date
+from .merge import DEST_LINK_PREFIX
+from .options import PIPELINE_VERSION, KitOptions
+from .render import PrintError, find_overflows, pdf_bytes, render_html, resources
+
+
+@dataclass(frozen=True)
+class Part:
+    """One document to render: a deck, the booklet's body or its front."""
+
+    name: str  # "deck:<id>" | "body" | "front"
+    key: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered part: PDF bytes, pages, overflowing cards, and (body) its anchors' page numbers."""
+
+    name: str
+    data: bytes
+    pages: int
+    overflows: list[tuple[str, str, float]]
+    anchors: dict[str, int]
+
+
+@dataclass
+class Job:
+    """Shared inputs of a build (handed to the render workers when their pool starts)."""
+
+    kit: Kit
+    options: KitOptions
+    decks: dict[str, Deck]
+    entries: list[DeckEntry]
+    base_url: str
+    print_dir: Path
+
+
+def meta(title: str, description: str, date: datetime, keywords: str) -> dict[str, str]:
+    """The document information of a part."""
+    return {
+        "title": title,
+        "author": "Mouvement pour l'Économie Solidaire",
+        "description": description,
+        "keywords": keywords,
+        "generator": f"Mallette, chaîne d'impression v{PIPELINE_VERSION}",
+        "date": date.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+    }
+
+
+# --------------------------------------------------------------------------- PDF finishers
+
+
+def finisher(*, viewer: bool, shop_bleed_mm: float | None) -> Callable[[Any, Any], None]:
+    """Set viewer preferences (no scaling, long-edge duplex) and the print-shop BleedBox."""
+
+    def finish(_document: Any, pdf: Any) -> None:
+        if viewer:
+            pdf.catalog["ViewerPreferences"] = pydyf.Dictionary(
+                {"PrintScaling": "/None", "Duplex": "/DuplexFlipLongEdge", "DisplayDocTitle": "true"}
+            )
+        if shop_bleed_mm is not None:
+            bleed = shop_bleed_mm * 72 / 25.4
+            for obj in pdf.objects:
+                if isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/Page" and "TrimBox" in obj:
+                    left, top, right, bottom = (float(v) for v in obj["TrimBox"])
+                    obj["BleedBox"] = pydyf.Array(
+                        [round(left - bleed, 3), round(top - bleed, 3), round(right + bleed, 3),
+                         round(bottom + bleed, 3)]
+                    )
+
+    return finish
+
+
+# --------------------------------------------------------------------------- part rendering
+
+
+def render_deck(job: Job, deck: Deck, key: str) -> tuple[bytes, int, list[tuple[str, str, float]]]:
+    """One deck's PDF: (bytes, pages, overflowing cards); no bytes when a card overflows."""
+    res = resources(job.print_dir)
+    cards = card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    date = content_date(job.kit, [c.item for c in cards])
+    edition = job.options.edition
+    info = meta(
+        f"{deck.title} — {MALLETTE_NAME}",
+        f"{deck.description} Édition {'imprimerie' if edition == 'shop' else 'maison ou bureau'}.",
+        date,
+        f"mallette, économie solidaire, cartes, {deck.id}",
+    )
+    if edition == "shop":
+        document = render_html(res, "deck-shop.html", shop_context(deck, cards, meta=info), "cards.css")
+        finish = finisher(viewer=False, shop_bleed_mm=3.0)
+    else:
+        context = home_context(
+            deck, cards, paper=job.options.paper, back_offset_mm=job.options.back_offset_mm, meta=info
+        )
+        document = render_html(res, "deck-home.html", context, "cards.css")
+        finish = finisher(viewer=True, shop_bleed_mm=None)
+    overflows = find_overflows(document)
+    if overflows:
+        return b"", len(document.pages), overflows
+    return pdf_bytes(document, key, finisher=finish), len(document.pages), []
+
+
+def body_items(kit: Kit) -> list[KitItem]:
+    """The items the booklet's body prints (its key and its date depend on them only)."""
+    return [item for _anchor, _title, kind in BODY_SECTIONS for item in kit.by_type(kind)]
+
+
+def render_body(job: Job, key: str) -> Rendered:
+    """The booklet's body, with the page number of each of its anchors."""
+    res = resources(job.print_dir)
+    date = content_date(job.kit, body_items(job.kit))
+    builder = BookletBuilder(job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    info = meta(
+        f"{MALLETTE_NAME} — livret",
+        "Fiches de capitalisation, fiches activité, grille de questionnement, structures et glossaire.",
+        date,
+        "mallette, économie solidaire, fiches, activités, grille, glossaire",
+    )
+    document = render_html(res, "booklet-body.html", builder.body_context(paper=job.options.paper, meta=info),
+                           "booklet.css")
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            anchors.setdefault(name, number)
+    data = pdf_bytes(document, key, finisher=finisher(viewer=False, shop_bleed_mm=None))
+    return Rendered("body", data, len(document.pages), [], anchors)
+
+
+def render_front(job: Job, key: str, body_pages: dict[str, int]) -> Rendered:
+    """The booklet's front: cover, colophon and contents (which print the body's page numbers)."""
+    res = resources(job.print_dir)
+    date = content_date(job.kit)
+    builder = BookletBuilder(job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    info = meta(
+        f"{MALLETTE_NAME} — {job.options.territory}",
+        f"Livret de la mallette pédagogique pour le territoire {job.options.territory}.",
+        date,
+        "mallette, économie solidaire, fiches, activités, grille, glossaire",
+    )
+    context = builder.front_context(
+        territory=job.options.territory,
+        paper=job.options.paper,
+        edition=job.options.edition,
+        decks=job.entries,
+        meta=info,
+        date=date,
+        body_pages=body_pages,
+        link_prefix=DEST_LINK_PREFIX,
+    )
+    document = render_html(res, "booklet-front.html", context, "booklet.css")
+    data = pdf_bytes(document, key, finisher=finisher(viewer=False, shop_bleed_mm=None))
+    return Rendered("front", data, len(document.pages), [], {})
+
+
+def run_part(job: Job, name: str, key: str, body_pages: dict[str, int] | None = None) -> Rendered:
+    """Render the part called `name` of `job`."""
+    if name == "body":
+        return render_body(job, key)
+    if name == "front":
+        return render_front(job, key, body_pages or {})
+    data, pages, overflows = render_deck(job, job.decks[name.split(":", 1)[1]], key)
+    return Rendered(name, data, pages, overflows, {})
+
+
+def part_label(name: str, job: Job) -> str:
+    """What a part is, for the progress messages."""
+    if name == "body":
+        return "Livret : fiches, activités, grille, structures et glossaire"
+    if name == "front":
+        return "Livret : couverture, colophon et sommaire"
+    deck = job.decks[name.split(":", 1)[1]]
+    return f"Jeu « {deck.title} »"
+
+
+def select_decks(kit: Kit, options: KitOptions, cards_dir: Path, print_dir: Path) -> list[Deck]:
+    """The decks the options ask for that have cards; `PrintError` for unknown decks or items."""
+    decks = load_decks(cards_dir, print_dir)
+    known = {d.id: d for d in decks}
+    unknown = [d for d in options.decks if d not in known]
+    if unknown:
+        raise PrintError(f"jeu(x) inconnu(s) : {', '.join(unknown)} (jeux : {', '.join(known)})")
+    chosen = [d for d in decks if not options.decks or d.id in options.decks]
+    problems = [
+        f"{d.path}: elements: « {item_id} » n'est pas un élément valide de type {d.item_type}"
+        for d in chosen
+        for item_id in missing_items(d, kit)
+    ]
+    if problems:
+        raise PrintError("\n".join(problems))
+    return [d for d in chosen if deck_items(d, kit)]
