@@ -367,3 +367,34 @@ class Vote(SQLModel, table=True):
     note_id: int = Field(foreign_key="note.id", index=True, ondelete="CASCADE")
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# == Facilitation: the call for expressions of interest (h5) =======================================
+
+
+class CallApplication(SQLModel, table=True):
+    """A volunteer territory's answer to the call for expressions of interest (public form).
+
+    `idempotency_key` comes from a hidden field of the form the visitor loaded: a retried or
+    double-clicked submission lands once. `reference` is what the visitor is given as a receipt.
+    """
+
+    __tablename__ = "call_application"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    reference: str = Field(unique=True, max_length=16)
+    idempotency_key: str = Field(unique=True, max_length=64)
+    applicant_name: str = Field(max_length=120)
+    applicant_role: str = Field(max_length=160)
+    organisation: str = Field(default="", max_length=160)
+    email: str = Field(max_length=254)
+    territory_name: str = Field(max_length=120)
+    region: str = Field(default="", max_length=120)
+    demand: str = Field(sa_column=Column(Text, nullable=False))
+    diagnosis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="new", max_length=16, index=True)  # new, chosen, declined
+    accompaniment_id: int | None = Field(default=None, foreign_key="accompaniment.id", ondelete="SET NULL")
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
