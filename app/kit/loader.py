@@ -22,11 +22,13 @@ from .problems import Problem, field_label, translate_pydantic_error
 from .schema import (
     FIELDS_MODEL,
     FOLDERS,
+    LOCAL_ID_LISTS,
     MAX_FILE_BYTES,
     REQUIRED_SECTIONS,
     ActiviteFields,
     CommonFields,
     ItemType,
+    split_address,
 )
 from .tags import TagUse, tag_labels, tag_problems
 
@@ -37,6 +39,8 @@ _BODY_REQUIRED = {
     ItemType.STRUCTURE,
     ItemType.INITIATIVE,
     ItemType.PAGE,
+    ItemType.PROTOCOLE,
+    ItemType.ROLE,
 }
 _structure_parser = MarkdownIt("commonmark", {"html": True})
 
@@ -65,6 +69,8 @@ class _Parsed:
 
     item: KitItem
     lines: dict[tuple[Any, ...], int]
+    #: Set when an id inside the item is repeated: its references are still checked, then it is left out.
+    repeated_ids: bool = False
 
 
 def content_hash(root: Path) -> str:
@@ -281,6 +287,7 @@ def _parse_file(path: Path, rel: str, item_type: ItemType, problems: list[Proble
         _check_body(rel, item_type, None, body, body_line, sections, problems)
         return None
     _check_body(rel, item_type, fields, body, body_line, sections, problems)
+    repeated_ids = not _check_local_ids(rel, item_type, fields, lines, problems)
     if not ok:
         return None
 
@@ -305,7 +312,7 @@ def _parse_file(path: Path, rel: str, item_type: ItemType, problems: list[Proble
         path=rel,
         checksum=hashlib.sha256(raw).hexdigest(),
     )
-    return _Parsed(item=item, lines=lines)
+    return _Parsed(item=item, lines=lines, repeated_ids=repeated_ids)
 
 
 def _sections(body: str, body_line: int) -> list[Section]:
@@ -382,6 +389,99 @@ def _check_body(
             )
 
 
+def _check_local_ids(
+    rel: str, item_type: ItemType, fields: CommonFields, lines: dict[tuple[Any, ...], int], problems: list[Problem]
+) -> bool:
+    """Ids inside an item (steps, questions, half-days, boxes) are unique within their list; a protocol's
+    own step ids are unique across the protocol. False when one is repeated."""
+    ok = True
+
+    def check(entries: list[tuple[tuple[Any, ...], str | None]]) -> None:
+        nonlocal ok
+        seen: dict[str, tuple[Any, ...]] = {}
+        for loc, local_id in entries:
+            if local_id is None:
+                continue
+            if local_id in seen:
+                first = line_for(lines, seen[local_id], 2)
+                problems.append(
+                    Problem(rel, line_for(lines, loc, 2), field_label(loc),
+                            f"identifiant « {local_id} » déjà utilisé ligne {first}")
+                )
+                ok = False
+            else:
+                seen[local_id] = loc
+
+    for name in LOCAL_ID_LISTS.get(item_type, ()):
+        check([((name, index, "id"), sub.id) for index, sub in enumerate(getattr(fields, name))])
+    if item_type is ItemType.PROTOCOLE:
+        check([
+            (("demi_journees", d, "etapes", e, "id"), step.id)
+            for d, day in enumerate(fields.demi_journees)  # type: ignore[attr-defined]
+            for e, step in enumerate(day.etapes)
+        ])
+    return ok
+
+
+def _check_inner_references(
+    entry: _Parsed,
+    owners: dict[str, _Parsed],
+    report: Any,
+    problems: list[Problem],
+) -> None:
+    """References into other items' insides: a protocol's activity steps, roles and templates, a
+    template's grid questions; and each protocol half-day's time against its steps' total."""
+    item, lines = entry.item, entry.lines
+
+    def target(address: str, wanted: ItemType, inner: str) -> str | None:
+        item_id, local = split_address(address)
+        other = owners.get(item_id)
+        if other is None:
+            return f"« {item_id} » n'existe pas"
+        if other.item.type is not wanted:
+            return f"« {item_id} » n'est pas un élément de type {wanted.value}"
+        found = other.item.step(local) if inner == "etape" else other.item.question(local)
+        if found is None:
+            return f"« {item_id} » n'a pas d'{'étape' if inner == 'etape' else 'question'} « {local} »"
+        return None
+
+    if item.type is ItemType.PROTOCOLE:
+        for name, wanted in (("roles", ItemType.ROLE), ("modeles", ItemType.MODELE)):
+            for index, other_id in enumerate(item.get(name, [])):
+                other = owners.get(other_id)
+                if other is None:
+                    report((name, index), f"« {other_id} » n'existe pas")
+                elif other.item.type is not wanted:
+                    report((name, index), f"« {other_id} » n'est pas un élément de type {wanted.value}")
+        for d, day in enumerate(item.get("demi_journees", [])):
+            total = 0
+            for e, step in enumerate(day.etapes):
+                minutes = step.minutes
+                if step.etape is not None:
+                    problem = target(step.etape, ItemType.ACTIVITE, "etape")
+                    if problem:
+                        report(("demi_journees", d, "etapes", e, "etape"), problem)
+                        continue
+                    if minutes is None:
+                        item_id, local = split_address(step.etape)
+                        found = owners[item_id].item.step(local)
+                        minutes = found.minutes if found else 0
+                total += minutes or 0
+            if total > day.minutes:
+                loc = ("demi_journees", d, "minutes")
+                problems.append(
+                    Problem(item.path, line_for(lines, loc, 2), field_label(loc),
+                            f"les étapes durent {total} min, plus que les {day.minutes} min de la demi-journée",
+                            "warning")
+                )
+    if item.type is ItemType.MODELE:
+        for r, box in enumerate(item.boxes):
+            for q, address in enumerate(box.questions):
+                problem = target(address, ItemType.DIMENSION, "question")
+                if problem:
+                    report(("rubriques", r, "questions", q), problem)
+
+
 def _cross_check(
     parsed: list[_Parsed], sources: dict[str, dict[str, Any]], problems: list[Problem]
 ) -> tuple[dict[str, KitItem], dict[str, str]]:
@@ -426,6 +526,9 @@ def _cross_check(
             other = owners.get(target)
             if other is None or other.item.type is not ItemType.DIMENSION:
                 report(("dimensions", index), f"« {target} » n'est pas une dimension de la grille")
+        _check_inner_references(entry, owners, report, problems)
+        if entry.repeated_ids:
+            broken.add(item.id)
         if item.type is ItemType.POSTURE and not any(
             owners[t].item.type is ItemType.FICHE for t in item.related if t in owners
         ):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import CommonFields, ItemType
+from .schema import CommonFields, Etape, ItemType, Question, Rubrique, split_address
 from .tags import tag_key
 
 
@@ -88,10 +88,61 @@ class KitItem:
             return [self.id]
         return list(self.get("dimensions", []) or [])
 
+    @property
+    def steps(self) -> list[Etape]:
+        """An activity's timed steps, in order (empty for other types)."""
+        return list(self.get("etapes", []) or [])
+
+    @property
+    def questions(self) -> list[Question]:
+        """A grid dimension's questions, in order (empty for other types)."""
+        return list(self.get("questions", []) or [])
+
+    @property
+    def boxes(self) -> list[Rubrique]:
+        """A template's boxes to fill in, in order (empty for other types)."""
+        return list(self.get("rubriques", []) or [])
+
+    def step(self, step_id: str) -> Etape | None:
+        """The activity step with this local id (`accueil`), or None."""
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def question(self, question_id: str) -> Question | None:
+        """The dimension question with this local id (`q1`), or None."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
     def front_matter(self) -> dict[str, Any]:
         """The front matter as plain data (defaults included), for JSON export and storage."""
         data = self.fields.model_dump(mode="json")
         return {"type": self.type.value, **data}
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One step of a protocol's half-day, resolved: an activity step (with its address) or a free step."""
+
+    key: str | None
+    titre: str
+    minutes: int
+    consigne: str | None
+    #: `<activity-id>.<step-id>` when the step comes from an activity, else None.
+    address: str | None
+    activity: KitItem | None
+
+
+@dataclass(frozen=True)
+class PlannedHalfDay:
+    """A protocol's half-day, resolved: its time, steps and their total."""
+
+    id: str
+    titre: str
+    minutes: int
+    steps: tuple[PlannedStep, ...]
+
+    @property
+    def total(self) -> int:
+        """Minutes the steps take together."""
+        return sum(step.minutes for step in self.steps)
 
 
 @dataclass
@@ -129,6 +180,44 @@ class Kit:
         if target is not None and target in self.items:
             return self.items[target], True
         return None, False
+
+    def step(self, address: str) -> Etape | None:
+        """An activity step by its address `<activity-id>.<step-id>`, or None."""
+        item_id, local = split_address(address)
+        item = self.items.get(item_id)
+        return item.step(local) if item is not None and item.type is ItemType.ACTIVITE else None
+
+    def question(self, address: str) -> Question | None:
+        """A grid question by its address `<dimension-id>.<question-id>`, or None."""
+        item_id, local = split_address(address)
+        item = self.items.get(item_id)
+        return item.question(local) if item is not None and item.type is ItemType.DIMENSION else None
+
+    def plan(self, protocol: KitItem | str) -> list[PlannedHalfDay]:
+        """A protocol's half-days with every step resolved (titles, minutes and instructions filled in
+        from the activity step it cites, overridden by the protocol's own values). Empty when the id
+        is not a protocol."""
+        item = self.items.get(protocol) if isinstance(protocol, str) else protocol
+        if item is None or item.type is not ItemType.PROTOCOLE:
+            return []
+        days: list[PlannedHalfDay] = []
+        for day in item.get("demi_journees", []):
+            steps: list[PlannedStep] = []
+            for entry in day.etapes:
+                source = self.step(entry.etape) if entry.etape else None
+                activity = self.items.get(split_address(entry.etape)[0]) if entry.etape else None
+                steps.append(
+                    PlannedStep(
+                        key=entry.id or entry.etape,
+                        titre=entry.titre or (source.titre if source else ""),
+                        minutes=entry.minutes or (source.minutes if source else 0),
+                        consigne=entry.consigne or (source.consigne if source else None),
+                        address=entry.etape,
+                        activity=activity,
+                    )
+                )
+            days.append(PlannedHalfDay(id=day.id, titre=day.titre, minutes=day.minutes, steps=tuple(steps)))
+        return days
 
     def by_type(self, item_type: ItemType | str) -> list[KitItem]:
         """Items of one type, in display order."""

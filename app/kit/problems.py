@@ -27,6 +27,15 @@ class Problem:
         return self.severity == "error"
 
 
+#: The fields of each list of sub-items, named in the message when an entry is not a set of fields.
+_SUB_FIELDS = {
+    "etapes": "id, titre, minutes, consigne",
+    "questions": "id, texte",
+    "demi_journees": "id, titre, minutes, etapes",
+    "rubriques": "id, titre, aide, lignes",
+}
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("s" if n > 1 else "")
 
@@ -43,13 +52,17 @@ def translate_pydantic_error(error: dict[str, Any]) -> str:
         "int_parsing": "doit être un nombre entier",
         "int_from_float": "doit être un nombre entier",
         "list_type": "doit être une liste",
-        "model_type": "doit être un ensemble de champs (titre, minutes, consigne)",
-        "model_attributes_type": "doit être un ensemble de champs (titre, minutes, consigne)",
         "bool_type": "doit valoir true ou false",
         "none_required": "doit être vide",
     }
     if kind in messages:
         return messages[kind]
+    if kind in ("model_type", "model_attributes_type"):
+        loc = tuple(error.get("loc") or ())
+        names = _SUB_FIELDS.get(loc[-2] if len(loc) >= 2 and isinstance(loc[-1], int) else "", "")
+        if loc[:1] == ("demi_journees",) and len(loc) > 2:
+            names = "etape, ou titre et minutes"
+        return f"doit être un ensemble de champs ({names})" if names else "doit être un ensemble de champs"
     if kind == "string_too_short":
         return "ne doit pas être vide"
     if kind == "string_too_long":

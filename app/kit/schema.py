@@ -2,6 +2,10 @@
 
 Field names are French because facilitators edit them by hand; `kit_content/README.md` documents
 every one. Each model forbids unknown fields so that a typo is reported, not ignored.
+
+The French labels of types, moments, fiche parts and session kinds are defined here, once. Printing
+uses them as they are (the printed kit is French); the web layer translates them (`app/web/labels.py`),
+which is why each is marked with `N_` for message extraction.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_FILE_BYTES = 64 * 1024
@@ -19,6 +23,22 @@ ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9à-ÿ' -]{1,40}$")]
+#: An id inside an item (a step, a question, a half-day...), unique within its list.
+LocalId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=40)]
+#: `<item-id>.<local-id>`, e.g. `activite-j1-matin-ecosysteme.accueil` or `dim-cooperation.q1`.
+ADDRESS_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+(-[a-z0-9]+)*$"
+Address = Annotated[str, StringConstraints(pattern=ADDRESS_PATTERN, max_length=105)]
+
+
+def N_(text: str) -> str:
+    """Mark a French label for extraction; the web layer translates it when it shows it."""
+    return text
+
+
+def split_address(address: str) -> tuple[str, str]:
+    """`activite-x.accueil` -> (`activite-x`, `accueil`); an address without a dot -> (address, "")."""
+    item_id, _, local = address.partition(".")
+    return item_id, local
 
 
 class ItemType(StrEnum):
@@ -32,6 +52,9 @@ class ItemType(StrEnum):
     INITIATIVE = "initiative"
     NOTION = "notion"
     PAGE = "page"
+    PROTOCOLE = "protocole"
+    MODELE = "modele"
+    ROLE = "role"
 
     @property
     def label(self) -> str:
@@ -44,15 +67,19 @@ class ItemType(StrEnum):
         return TYPE_LABELS[self][1]
 
 
+#: type -> (singular, plural), in French.
 TYPE_LABELS: dict[ItemType, tuple[str, str]] = {
-    ItemType.FICHE: ("Fiche de capitalisation", "Fiches de capitalisation"),
-    ItemType.POSTURE: ("Posture", "Postures"),
-    ItemType.ACTIVITE: ("Activité", "Activités"),
-    ItemType.DIMENSION: ("Dimension de la grille", "Grille de questionnement"),
-    ItemType.STRUCTURE: ("Structure", "Structures membres"),
-    ItemType.INITIATIVE: ("Initiative", "Initiatives"),
-    ItemType.NOTION: ("Notion", "Glossaire"),
-    ItemType.PAGE: ("Page", "Présentation"),
+    ItemType.FICHE: (N_("Fiche de capitalisation"), N_("Fiches de capitalisation")),
+    ItemType.POSTURE: (N_("Posture"), N_("Postures")),
+    ItemType.ACTIVITE: (N_("Activité"), N_("Activités")),
+    ItemType.DIMENSION: (N_("Dimension de la grille"), N_("Grille de questionnement")),
+    ItemType.STRUCTURE: (N_("Structure"), N_("Structures membres")),
+    ItemType.INITIATIVE: (N_("Initiative"), N_("Initiatives")),
+    ItemType.NOTION: (N_("Notion"), N_("Glossaire")),
+    ItemType.PAGE: (N_("Page"), N_("Présentation")),
+    ItemType.PROTOCOLE: (N_("Protocole"), N_("Protocoles")),
+    ItemType.MODELE: (N_("Modèle à remplir"), N_("Modèles à remplir")),
+    ItemType.ROLE: (N_("Rôle"), N_("Rôles")),
 }
 
 #: Folder name under the content root -> item type.
@@ -60,6 +87,9 @@ FOLDERS: dict[str, ItemType] = {
     "fiches": ItemType.FICHE,
     "postures": ItemType.POSTURE,
     "activites": ItemType.ACTIVITE,
+    "protocoles": ItemType.PROTOCOLE,
+    "modeles": ItemType.MODELE,
+    "roles": ItemType.ROLE,
     "grille": ItemType.DIMENSION,
     "structures": ItemType.STRUCTURE,
     "initiatives": ItemType.INITIATIVE,
@@ -76,19 +106,40 @@ REQUIRED_SECTIONS: dict[ItemType, tuple[str, ...]] = {
         "Exemples, illustrations et références",
     ),
     ItemType.POSTURE: ("Ce que c'est", "À faire", "À éviter", "Une question à se poser"),
+    ItemType.PROTOCOLE: ("Avant", "Pendant", "Après", "Rôles"),
+    ItemType.ROLE: ("La mission", "À faire", "Point de vigilance"),
 }
 
+#: Fiche part -> its title, in French.
 FICHE_PARTS: dict[int, str] = {
-    1: "L'accompagnement et la valorisation des initiatives solidaires",
-    2: "L'animation territoriale pour transformer l'économie des territoires",
+    1: N_("L'accompagnement et la valorisation des initiatives solidaires"),
+    2: N_("L'animation territoriale pour transformer l'économie des territoires"),
 }
 
+#: Activity moment -> label, in French, in display order.
 MOMENTS: dict[str, str] = {
-    "preparation": "Préparer la visite",
-    "visite": "Pendant la visite",
-    "apres-visite": "Après la visite",
-    "capitalisation": "Capitaliser",
-    "phase-2": "Accompagnement communautaire (phase 2)",
+    "preparation": N_("Préparer la visite"),
+    "visite": N_("Pendant la visite"),
+    "apres-visite": N_("Après la visite"),
+    "capitalisation": N_("Capitaliser"),
+    "phase-2": N_("Accompagnement communautaire (phase 2)"),
+}
+
+#: Kind of session a protocol plans -> label, in French.
+SESSION_KINDS: dict[str, str] = {
+    "visite-apprenante": N_("Visite apprenante"),
+    "visite-accompagnement": N_("Visite d'accompagnement communautaire"),
+    "seminaire-reflexif": N_("Séminaire réflexif"),
+    "comite-pilotage": N_("Comité de pilotage"),
+    "journee-acteurs-chercheurs": N_("Journée acteur·ices–chercheur·ses"),
+}
+
+#: Lists of sub-items that carry a local `id`, unique within the list, per item type.
+LOCAL_ID_LISTS: dict[ItemType, tuple[str, ...]] = {
+    ItemType.ACTIVITE: ("etapes",),
+    ItemType.DIMENSION: ("questions",),
+    ItemType.PROTOCOLE: ("demi_journees",),
+    ItemType.MODELE: ("rubriques",),
 }
 
 
@@ -120,10 +171,11 @@ class PostureFields(CommonFields):
 
 
 class Etape(BaseModel):
-    """One timed step of an activity."""
+    """One timed step of an activity; addressed as `<activity-id>.<id>`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    id: LocalId
     titre: ShortText
     minutes: int = Field(gt=0, le=600)
     consigne: Text
@@ -142,18 +194,26 @@ class ActiviteFields(CommonFields):
     etapes: list[Etape] = Field(min_length=2)
 
 
+class Question(BaseModel):
+    """One open question of a grid dimension; addressed as `<dimension-id>.<id>`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: LocalId
+    texte: ShortText
+
+    @field_validator("texte")
+    @classmethod
+    def _is_a_question(cls, value: str) -> str:
+        if not value.rstrip().endswith("?"):
+            raise ValueError(f"« {value[:40]} » ne se termine pas par « ? »")
+        return value
+
+
 class DimensionFields(CommonFields):
     """A dimension of the shared questioning grid."""
 
-    questions: list[ShortText] = Field(min_length=3, max_length=6)
-
-    @field_validator("questions")
-    @classmethod
-    def _questions_are_questions(cls, value: list[str]) -> list[str]:
-        for question in value:
-            if not question.rstrip().endswith("?"):
-                raise ValueError(f"« {question[:40]} » ne se termine pas par « ? »")
-        return value
+    questions: list[Question] = Field(min_length=3, max_length=6)
 
 
 class StructureFields(CommonFields):
@@ -188,6 +248,77 @@ class PageFields(CommonFields):
     """An opening page of the kit."""
 
 
+class EtapeProtocole(BaseModel):
+    """A step of a protocol's half-day: an activity step (`etape`) or a free step (`titre` + `minutes`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    etape: Address | None = None
+    id: LocalId | None = None
+    titre: ShortText | None = None
+    minutes: int | None = Field(default=None, gt=0, le=600)
+    consigne: Text | None = None
+
+    @model_validator(mode="after")
+    def _step_or_free(self) -> EtapeProtocole:
+        if self.etape is None and (self.titre is None or self.minutes is None):
+            raise ValueError("une étape cite une étape d'activité (etape) ou se décrit (titre et minutes)")
+        return self
+
+
+class DemiJournee(BaseModel):
+    """A half-day of a protocol, with the time it has and its steps in order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: LocalId
+    titre: ShortText
+    minutes: int = Field(gt=0, le=720)
+    etapes: list[EtapeProtocole] = Field(min_length=1)
+
+
+class ProtocoleFields(CommonFields):
+    """A protocol template: the planning feature turns it into a session plan."""
+
+    type_seance: Literal[
+        "visite-apprenante",
+        "visite-accompagnement",
+        "seminaire-reflexif",
+        "comite-pilotage",
+        "journee-acteurs-chercheurs",
+    ]
+    participants: ShortText | None = None
+    roles: list[ItemId] = Field(default_factory=list)
+    modeles: list[ItemId] = Field(default_factory=list)
+    demi_journees: list[DemiJournee] = Field(min_length=1, max_length=12)
+
+
+class Rubrique(BaseModel):
+    """A box of a template to fill in, on paper or online."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: LocalId
+    titre: ShortText
+    aide: Text | None = None
+    lignes: int = Field(default=4, ge=1, le=30)
+    questions: list[Address] = Field(default_factory=list)
+
+
+class ModeleFields(CommonFields):
+    """A template a facilitator prints or fills in online (impression note, synthesis note...)."""
+
+    usage: ShortText
+    rubriques: list[Rubrique] = Field(min_length=1, max_length=24)
+    validations: list[ShortText] = Field(default_factory=list, max_length=6)
+
+
+class RoleFields(CommonFields):
+    """A role card: who holds the role during an accompaniment and what they do."""
+
+    qui: ShortText
+
+
 FIELDS_MODEL: dict[ItemType, type[CommonFields]] = {
     ItemType.FICHE: FicheFields,
     ItemType.POSTURE: PostureFields,
@@ -197,4 +328,7 @@ FIELDS_MODEL: dict[ItemType, type[CommonFields]] = {
     ItemType.INITIATIVE: InitiativeFields,
     ItemType.NOTION: NotionFields,
     ItemType.PAGE: PageFields,
+    ItemType.PROTOCOLE: ProtocoleFields,
+    ItemType.MODELE: ModeleFields,
+    ItemType.ROLE: RoleFields,
 }

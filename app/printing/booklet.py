@@ -131,7 +131,7 @@ class BookletBuilder:
         """An activity sheet with its timed steps."""
         md = markdown_for(self.kit, self.base_url, item)
         steps, start = [], 0
-        for step in item.get("etapes", []):
+        for step in item.steps:
             steps.append(
                 {
                     "title": render_inline(step.titre),
@@ -163,7 +163,7 @@ class BookletBuilder:
         return {
             **self.base(item),
             "body": md(item.body),
-            "questions": [render_inline(q) for q in item.get("questions", [])],
+            "questions": [render_inline(q.texte) for q in item.questions],
         }
 
     def structure(self, item: KitItem) -> dict[str, Any]:
@@ -229,7 +229,7 @@ class BookletBuilder:
             "parts": self._fiche_parts(fiches),
             "activities": [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)],
             "dimensions": [
-                {**self.dimension(i), "lines_mm": writing_space(len(i.get("questions", [])), paper)}
+                {**self.dimension(i), "lines_mm": writing_space(len(i.questions), paper)}
                 for i in kit.by_type(ItemType.DIMENSION)
             ],
             "structures": [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)],

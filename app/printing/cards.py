@@ -109,7 +109,7 @@ def card_parts(item: KitItem, kit: Kit, base_url: str) -> dict[str, Any]:
     if kind == "activite":
         steps = []
         start = 0
-        for step in item.get("etapes", []):
+        for step in item.steps:
             steps.append({"title": render_inline(step.titre), "minutes": step.minutes, "start": start})
             start += step.minutes
         return {
@@ -131,7 +131,7 @@ def card_parts(item: KitItem, kit: Kit, base_url: str) -> dict[str, Any]:
     if kind == "notion":
         return {"definition": md(item.body)}
     if kind == "dimension":
-        return {"questions": [render_inline(q) for q in item.get("questions", [])]}
+        return {"questions": [render_inline(q.texte) for q in item.questions]}
     if kind == "structure":
         return {
             "full_name": render_inline(item.get("nom_complet", "")),

@@ -17,13 +17,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import get_state
 from ..kit import ItemType, Kit, KitItem
 from ..kit.loader import sort_key
-from ..kit.schema import FOLDERS, REQUIRED_SECTIONS
+from ..kit.schema import FOLDERS, MOMENTS, REQUIRED_SECTIONS
 from ..kit.search import MAX_QUERY_LENGTH, facet_values, query_words, search
 from ..kit.suggest import suggest
 from ..kit.tags import tag_key
 from . import printing_api
 from .errors import error_response
-from .labels import MOMENT_LABELS, PART_LABELS, TYPE_DESCRIPTIONS
+from .labels import TYPE_DESCRIPTIONS, moment_label, part_label, session_kind_label
 from .rendered import rendered
 from .rendering import cached_page, render
 
@@ -61,7 +61,8 @@ cached = cached_page(_content_version, printing_api.decks_version)
 def home() -> Response:
     """Home page: what the mallette is, its parts, search and download."""
     kit = _kit()
-    parts = [(t, TYPE_DESCRIPTIONS[t], len(kit.by_type(t))) for t in FOLDERS.values() if t in TYPE_DESCRIPTIONS]
+    parts = [(t, TYPE_DESCRIPTIONS[t], len(kit.by_type(t))) for t in FOLDERS.values()
+             if t in TYPE_DESCRIPTIONS and kit.by_type(t)]
     pages = kit.by_type(ItemType.PAGE)
     return render(
         "kit/home.html",
@@ -88,7 +89,7 @@ def fiches() -> Response:
     """The capitalisation fiches, by part."""
     items = _kit().by_type(ItemType.FICHE)
     groups = [
-        (str(PART_LABELS.get(part, part)), list(members))
+        (part_label(part) or str(part), list(members))
         for part, members in groupby(sorted(items, key=lambda i: i.get("partie", 0)), lambda i: i.get("partie", 0))
     ]
     return _list_page(ItemType.FICHE, groups)
@@ -106,13 +107,33 @@ def postures() -> Response:
 def activites() -> Response:
     """The activity sheets, by moment of the visit."""
     items = _kit().by_type(ItemType.ACTIVITE)
-    order = list(MOMENT_LABELS)
     groups = []
-    for moment in order:
+    for moment in MOMENTS:
         members = [i for i in items if i.get("moment") == moment]
         if members:
-            groups.append((str(MOMENT_LABELS[moment]), members))
+            groups.append((moment_label(moment), members))
     return _list_page(ItemType.ACTIVITE, groups)
+
+
+@bp.get("/protocoles")
+@cached
+def protocoles() -> Response:
+    """The protocol templates (whole sessions, before, during and after)."""
+    return _list_page(ItemType.PROTOCOLE, [(None, _kit().by_type(ItemType.PROTOCOLE))])
+
+
+@bp.get("/modeles")
+@cached
+def modeles() -> Response:
+    """The templates to print or fill in."""
+    return _list_page(ItemType.MODELE, [(None, _kit().by_type(ItemType.MODELE))])
+
+
+@bp.get("/roles")
+@cached
+def roles() -> Response:
+    """The role cards."""
+    return _list_page(ItemType.ROLE, [(None, _kit().by_type(ItemType.ROLE))])
 
 
 @bp.get("/grille")
@@ -176,8 +197,10 @@ def resource(item_id: str) -> Response | BaseResponse:
         related=kit.related(item),
         sources=[(key, kit.sources.get(key, {})) for key in item.fields.sources],
         places=printing_api.deck_places(kit, item),
-        moment_label=MOMENT_LABELS.get(item.get("moment") or "", ""),
-        part_label=PART_LABELS.get(item.get("partie") or 0, ""),
+        moment_label=moment_label(item.get("moment")),
+        part_label=part_label(item.get("partie")),
+        session_label=session_kind_label(item.get("type_seance")),
+        plan=kit.plan(item) if item.type is ItemType.PROTOCOLE else [],
     )
 
 

@@ -1,29 +1,23 @@
-"""Interface labels for the content types (translated), and where each type is listed."""
+"""The content's labels (types, moments, fiche parts, session kinds) translated for the interface,
+and where each type is listed. The French labels themselves are defined once, in `app/kit/schema.py`."""
 
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from ..kit import ItemType
-
-#: type -> (singular, plural), translated with the interface.
-TYPE_LABELS = {
-    ItemType.FICHE: (_l("Fiche de capitalisation"), _l("Fiches de capitalisation")),
-    ItemType.POSTURE: (_l("Posture"), _l("Postures")),
-    ItemType.ACTIVITE: (_l("Activité"), _l("Activités")),
-    ItemType.DIMENSION: (_l("Dimension de la grille"), _l("Grille de questionnement")),
-    ItemType.STRUCTURE: (_l("Structure"), _l("Structures membres")),
-    ItemType.INITIATIVE: (_l("Initiative"), _l("Initiatives")),
-    ItemType.NOTION: (_l("Notion"), _l("Glossaire")),
-    ItemType.PAGE: (_l("Page"), _l("Présentation")),
-}
+from ..kit.schema import FICHE_PARTS, MOMENTS, SESSION_KINDS, TYPE_LABELS
 
 #: type -> endpoint of its list page (pages have none: they are shown on the home page).
 LIST_ENDPOINTS = {
     ItemType.FICHE: "kit.fiches",
     ItemType.POSTURE: "kit.postures",
     ItemType.ACTIVITE: "kit.activites",
+    ItemType.PROTOCOLE: "kit.protocoles",
+    ItemType.MODELE: "kit.modeles",
+    ItemType.ROLE: "kit.roles",
     ItemType.DIMENSION: "kit.grille",
     ItemType.STRUCTURE: "kit.structures",
     ItemType.INITIATIVE: "kit.initiatives",
@@ -35,23 +29,15 @@ TYPE_DESCRIPTIONS = {
     ItemType.FICHE: _l("Les 13 fiches de capitalisation de la recherche-action, en deux parties."),
     ItemType.POSTURE: _l("Les cartes posture : comment se tenir quand on accompagne."),
     ItemType.ACTIVITE: _l("Les fiches activité, minutées, de la préparation d'une visite à la phase 2."),
+    ItemType.PROTOCOLE: _l("Les protocoles : le déroulé complet d'une visite, avant, pendant et après, "
+                           "prêt à devenir le plan d'une séance."),
+    ItemType.MODELE: _l("Les modèles à imprimer ou à remplir en ligne : note d'impression, note de "
+                        "synthèse, fiche de présentation, programme."),
+    ItemType.ROLE: _l("Les cartes rôle : qui fait quoi pendant un accompagnement."),
     ItemType.DIMENSION: _l("La grille de questionnement commune, dimension par dimension."),
     ItemType.STRUCTURE: _l("Les monographies des six structures membres."),
     ItemType.INITIATIVE: _l("Les cartes initiative : des exemples concrets dans les territoires."),
     ItemType.NOTION: _l("Le glossaire des notions de l'économie solidaire."),
-}
-
-MOMENT_LABELS = {
-    "preparation": _l("Préparer la visite"),
-    "visite": _l("Pendant la visite"),
-    "apres-visite": _l("Après la visite"),
-    "capitalisation": _l("Capitaliser"),
-    "phase-2": _l("Accompagnement communautaire (phase 2)"),
-}
-
-PART_LABELS = {
-    1: _l("Partie 1 · L'accompagnement et la valorisation des initiatives solidaires"),
-    2: _l("Partie 2 · L'animation territoriale pour transformer l'économie des territoires"),
 }
 
 
@@ -62,5 +48,23 @@ def type_label(item_type: ItemType | str, *, plural: bool = False) -> str:
     label = cache.get(key)
     if label is None:
         singular, many = TYPE_LABELS[ItemType(item_type)]
-        label = cache[key] = str(many if plural else singular)
+        label = cache[key] = gettext(many if plural else singular)
     return label
+
+
+def moment_label(moment: str | None) -> str:
+    """The translated label of an activity moment ("" for none or an unknown one)."""
+    french = MOMENTS.get(moment or "")
+    return gettext(french) if french else ""
+
+
+def part_label(part: int | None) -> str:
+    """`Partie 1 · <title>`, translated ("" for none or an unknown part)."""
+    title = FICHE_PARTS.get(part or 0)
+    return gettext("Partie %(n)d · %(title)s", n=part, title=gettext(title)) if title else ""
+
+
+def session_kind_label(kind: str | None) -> str:
+    """The translated label of the kind of session a protocol plans ("" for none or an unknown one)."""
+    french = SESSION_KINDS.get(kind or "")
+    return gettext(french) if french else ""

@@ -21,7 +21,7 @@ EXPECTED_ERRORS = [
     "fiches/rubriques.md:15: rubriques: rubrique « Définition » manquante",
     "fiches/yaml-casse.md:5: yaml: erreur de syntaxe YAML : while scanning a quoted scalar, "
     "found unexpected end of stream (commencé ligne 3)",
-    "grille/questions.md:6: questions: au moins 3 éléments attendu",
+    "grille/questions.md:8: questions[2].texte: « Ce qui change » ne se termine pas par « ? »",
     "notions/doublon.md:2: id: identifiant « doublon » déjà utilisé par initiatives/doublon.md",
     "notions/lien-casse.md:5: sources[2]: source « source-inconnue » absente de sources.yaml",
     "notions/lien-casse.md:8: liens[2]: « fiche-qui-n-existe-pas » n'existe pas",
@@ -29,11 +29,21 @@ EXPECTED_ERRORS = [
     "pages/sans-entete.md:1: front matter: en-tête YAML absent (le fichier doit commencer par ---)",
     "postures/champ-inconnu.md:2: resume: champ obligatoire manquant",
     "postures/champ-inconnu.md:4: auteur: champ inconnu (voir kit_content/README.md)",
+    "protocoles/protocole-casse.md:13: demi_journees[1].etapes[2].etape: « duree-incoherente » n'a pas d'étape "
+    "« inventee »",
+    "protocoles/protocole-casse.md:14: demi_journees[1].etapes[3].etape: « activite-absente » n'existe pas",
+    "protocoles/protocole-casse.md:18: demi_journees[2].id: identifiant « matin » déjà utilisé ligne 8",
+    "protocoles/protocole-sans-etape.md:12: demi_journees[1].etapes[1]: une étape cite une étape d'activité "
+    "(etape) ou se décrit (titre et minutes)",
 ]
 
 EXPECTED_WARNINGS = [
     "activites/duree-incoherente.md:2: etapes: les étapes durent 50 min, mais duree vaut 60 min",
     "notions/lien-casse.md:10: corps: HTML brut : il sera ignoré à l'affichage",
+    "protocoles/protocole-casse.md:10: demi_journees[1].minutes: les étapes durent 40 min, plus que les 30 min "
+    "de la demi-journée",
+    "protocoles/protocole-trop-long.md:10: demi_journees[1].minutes: les étapes durent 35 min, plus que les "
+    "30 min de la demi-journée",
 ]
 
 
@@ -46,7 +56,7 @@ def test_every_fixture_problem_is_reported_with_its_place() -> None:
 def test_invalid_items_are_left_out_of_the_kit() -> None:
     kit = load_kit(BAD).kit
     # Items with errors of their own or broken references are excluded.
-    assert sorted(kit.items) == ["doublon", "fiche-valide"]
+    assert sorted(kit.items) == ["doublon", "fiche-valide", "protocole-trop-long"]
     assert "lien-casse" not in kit.items
 
 
