@@ -104,7 +104,7 @@ def test_the_migration_goes_down_to_the_previous_head_and_up_again(engine: Engin
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0003")
+        command.downgrade(config, "0004")
     assert "call_application" not in inspect(engine).get_table_names()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
