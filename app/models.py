@@ -15,9 +15,14 @@ from .facilitation.enums import (
     MeetingKind,
     MeetingStatus,
     PersonRole,
+    ProposalKind,
+    ProposalStatus,
+    Regard,
     Stage,
     TimerState,
     UserRole,
+    ValidationDecision,
+    ValidationParty,
 )
 
 
@@ -369,7 +374,7 @@ class Vote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# == Facilitation: the call for expressions of interest (h5) =======================================
+# == Facilitation: the call for expressions of interest (h5) ================================
 
 
 class CallApplication(SQLModel, table=True):
@@ -398,3 +403,148 @@ class CallApplication(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     decided_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+# == After the session (issue 12): impression notes, debrief clusters, synthesis, capitalisation ========
+
+
+class ImpressionNote(SQLModel, table=True):
+    """A participant's free note after a session: a draft autosaved until they send it.
+
+    One per participant and session. `consent_report` (off by default) lets the note appear in the
+    session report; `version` makes autosaves from two tabs conditional (no silent overwrite).
+    """
+
+    __tablename__ = "impression_note"
+    __table_args__ = (UniqueConstraint("meeting_id", "participant_id", name="uq_impression_participant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    consent_report: bool = False
+    submitted_at: datetime | None = None
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Cluster(SQLModel, table=True):
+    """A group of a session's notes made at the debrief, within or across grid dimensions."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=160)
+    position: int = 0
+    regard: Regard | None = Field(default=None, sa_type=StrEnumType(Regard))  # where the synthesis puts it
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ClusterNote(SQLModel, table=True):
+    """A note's place in a cluster (a note is in at most one cluster)."""
+
+    __tablename__ = "cluster_note"
+
+    note_id: int = Field(foreign_key="note.id", primary_key=True, ondelete="CASCADE")
+    cluster_id: int = Field(foreign_key="cluster.id", index=True, ondelete="CASCADE")
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    moved_at: datetime = Field(default_factory=utcnow)
+
+
+class Synthesis(SQLModel, table=True):
+    """The synthesis note of a session; its text lives in numbered `SynthesisVersion`s.
+
+    `version` is the number of the latest version: a save is a conditional update on it, so the
+    second of two editors who started from the same version gets a conflict, not an overwrite.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    meeting_id: int = Field(foreign_key="meeting.id", unique=True, ondelete="CASCADE")
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SynthesisVersion(SQLModel, table=True):
+    """One saved state of a synthesis note: the four regards (Markdown), who saved it and when.
+
+    A version is never changed once written; `validated_at` is set when the three parties approved
+    it (it is then frozen: the next edit writes a new version).
+    """
+
+    __tablename__ = "synthesis_version"
+    __table_args__ = (UniqueConstraint("synthesis_id", "number", name="uq_synthesis_version_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    synthesis_id: int = Field(foreign_key="synthesis.id", index=True, ondelete="CASCADE")
+    number: int
+    structure: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    initiative: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    transition: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    methodes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    author_user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    author_name: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    validated_at: datetime | None = None
+
+
+class ValidationInvite(SQLModel, table=True):
+    """A link given to one validating party (no account): its token is stored hashed."""
+
+    __tablename__ = "validation_invite"
+    __table_args__ = (UniqueConstraint("synthesis_id", "party", name="uq_validation_invite_party"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    synthesis_id: int = Field(foreign_key="synthesis.id", index=True, ondelete="CASCADE")
+    party: ValidationParty = Field(sa_type=StrEnumType(ValidationParty))
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Validation(SQLModel, table=True):
+    """A party's answer on one version of a synthesis: approved, or changes asked with a comment."""
+
+    __table_args__ = (UniqueConstraint("version_id", "party", name="uq_validation_version_party"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    synthesis_id: int = Field(foreign_key="synthesis.id", index=True, ondelete="CASCADE")
+    version_id: int = Field(foreign_key="synthesis_version.id", index=True, ondelete="CASCADE")
+    party: ValidationParty = Field(sa_type=StrEnumType(ValidationParty))
+    decision: ValidationDecision = Field(sa_type=StrEnumType(ValidationDecision))
+    approver_name: str = Field(max_length=120)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Proposal(SQLModel, table=True):
+    """A kit item proposed from a validated synthesis, reviewed and published by a coordinator.
+
+    `provenance` records where it comes from (accompaniment, session, date, authors' roles); a
+    published proposal is written into `kit_content/` by `mallette export-proposals` (never by a
+    web worker); `exported_at` says when.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
+    accompaniment_id: int = Field(foreign_key="accompaniment.id", index=True, ondelete="CASCADE")
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", ondelete="SET NULL")
+    synthesis_version_id: int | None = Field(default=None, foreign_key="synthesis_version.id",
+                                             ondelete="SET NULL")
+    kind: ProposalKind = Field(sa_type=StrEnumType(ProposalKind))
+    item_id: str = Field(unique=True, max_length=64)  # the id the new kit item will have
+    target_id: str | None = Field(default=None, max_length=64)  # the fiche an example is added to
+    title: str = Field(max_length=160)
+    summary: str = Field(max_length=300)
+    territory: str = Field(default="", max_length=160)
+    holder: str = Field(default="", max_length=160)
+    need: str = Field(default="", max_length=300)
+    innovation: str = Field(default="", max_length=300)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: ProposalStatus = Field(default=ProposalStatus.DRAFT, sa_type=StrEnumType(ProposalStatus))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None
+    exported_at: datetime | None = None

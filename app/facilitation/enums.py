@@ -78,3 +78,46 @@ class CommunitySide(StrEnum):
 
     ASKING = "demandeuse"
     OFFERING = "accompagnatrice"
+
+
+# -- after the session (issue 12): synthesis, validation, capitalisation ------------------------------
+
+
+class Regard(StrEnum):
+    """The four regards a synthesis note keeps apart, in the order the note shows them."""
+
+    STRUCTURE = "structure"  # on the accompanying structure
+    INITIATIVE = "initiative"  # on the chosen cooperation initiative
+    TRANSITION = "transition"  # on the impact on the transition
+    METHODS = "methodes"  # on what is specific to the accompaniment methods
+
+
+class ValidationParty(StrEnum):
+    """Who validates a synthesis note: both communities and the visiting group."""
+
+    ASKING = "demandeuse"
+    OFFERING = "accompagnatrice"  # the offering community, or the host structure
+    VISITING_GROUP = "groupe-visite"
+
+
+class ValidationDecision(StrEnum):
+    """What an approver answered for a version of the synthesis."""
+
+    APPROVED = "approuve"
+    CHANGES_REQUESTED = "modifications"
+
+
+class ProposalKind(StrEnum):
+    """What a capitalisation proposal adds to the kit."""
+
+    TERRITORY_STORY = "recit-territoire"
+    INITIATIVE = "initiative"
+    FICHE_EXAMPLE = "exemple-fiche"
+
+
+class ProposalStatus(StrEnum):
+    """Where a capitalisation proposal stands."""
+
+    DRAFT = "brouillon"
+    PUBLISHED = "publiee"
+    REJECTED = "refusee"
