@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .db import StrEnumType
@@ -274,6 +274,7 @@ class Meeting(SQLModel, table=True):
     timer_remaining_ms: int | None = None  # while paused (or stopped with time set)
     shown_posture_id: str | None = Field(default=None, max_length=64)  # a posture card shown to the room
     version: int = 1
+    wall_epoch: int = 1  # bumped when the wall changes shape (reveal, moderation): screens reload it
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     closed_at: datetime | None = None
@@ -340,7 +341,8 @@ class Note(SQLModel, table=True):
     retried or double-tapped post land once. Deleting sets `deleted_at` (so it can be undone).
     """
 
-    __table_args__ = (UniqueConstraint("meeting_id", "client_key", name="uq_note_client_key"),)
+    __table_args__ = (UniqueConstraint("meeting_id", "client_key", name="uq_note_client_key"),
+                      Index("ix_note_meeting_changed", "meeting_id", "changed_version"))
 
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
@@ -358,6 +360,8 @@ class Note(SQLModel, table=True):
     merged_into_id: int | None = Field(default=None, foreign_key="note.id", ondelete="SET NULL")
     deleted_at: datetime | None = None
     version: int = 1
+    created_version: int = 0  # the session's version when it was posted
+    changed_version: int = 0  # the session's version at its last change (screens fetch what changed)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
