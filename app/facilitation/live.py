@@ -147,7 +147,8 @@ def go_to(db: Session, clock: Clock, meeting_id: int, *, seen_step_id: int | Non
         if agenda[target].id == meeting.current_step_id:
             return None
         _leave_step(db, clock, meeting.current_step_id)
-        return _enter_step(db, clock, agenda[target])
+        # The projection shows the current step's dimensions: the wall changes shape.
+        return {**_enter_step(db, clock, agenda[target]), "wall_epoch": meeting.wall_epoch + 1}
 
     return _change(db, meeting_id, decide)
 

@@ -18,6 +18,7 @@ notes), moderated notes are seen by the facilitator and their author only.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -104,6 +105,14 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
     if question_id and (question_id not in questions or not question_id.startswith(dimension_id + ".")):
         raise DomainError("bad-question")
     now = clock.now()
+    existing = db.exec(select(Note).where(col(Note.meeting_id) == meeting.id,  # type: ignore[call-overload]
+                                          col(Note.client_key) == client_key)).scalars().first()
+    if existing is not None and (existing.text, existing.dimension_id) != (body, dimension_id):
+        # Not a retry (a retry sends the same note): a stale form whose key was used, e.g. a page
+        # restored from the browser's history. Store it under a key derived from its content, so
+        # that its own retries still land once.
+        digest = hashlib.sha256(f"{dimension_id}\0{body}".encode()).hexdigest()[:16]
+        client_key = f"{client_key[:47]}-{digest}"
     inserted = insert_once(db, Note, {
         "uuid": new_uuid(), "meeting_id": meeting.id, "client_key": client_key,
         "participant_id": participant.id if participant else None, "author_user_id": user_id,
@@ -283,7 +292,7 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
         for row in rows
     ]
     hidden_counts: dict[str, int] = {}
-    if since is None and viewer.kind != "facilitator":
+    if viewer.kind != "facilitator":
         for dimension, count in db.execute(
             select(col(Note.dimension_id), func.count()).where(
                 col(Note.meeting_id) == meeting.id, col(Note.deleted_at).is_(None),

@@ -155,6 +155,11 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(kit_bp)
     app.register_blueprint(commons_bp)
     app.register_blueprint(downloads_bp)
+    from .console import bp as console_bp
+    from .participant import bp as participant_bp
+
+    app.register_blueprint(console_bp)  # live session: console and projection
+    app.register_blueprint(participant_bp)  # live session: joining, phones
     app.add_url_rule("/langue/<lang>", "set_language", set_language)
     app.context_processor(_template_globals)
     app.after_request(_security_headers)

@@ -7,6 +7,7 @@ from flask import g
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from ..facilitation.enums import PersonRole
 from ..kit import ItemType
 from ..kit.schema import FICHE_PARTS, MOMENTS, SESSION_KINDS, TYPE_LABELS
 
@@ -68,3 +69,15 @@ def session_kind_label(kind: str | None) -> str:
     """The translated label of the kind of session a protocol plans ("" for none or an unknown one)."""
     french = SESSION_KINDS.get(kind or "")
     return gettext(french) if french else ""
+
+#: What a person (or a participant joining a live session) does there.
+PERSON_ROLE_LABELS = {
+    PersonRole.VISITOR: _l("Visiteur·se"),
+    PersonRole.HOST: _l("Accueil (communauté qui reçoit)"),
+    PersonRole.ELECTED: _l("Élu·e"),
+    PersonRole.INHABITANT: _l("Habitant·e"),
+    PersonRole.FUNDER: _l("Financeur·se"),
+    PersonRole.RESEARCHER: _l("Chercheur·se"),
+    PersonRole.FACILITATOR: _l("Animateur·ice"),
+    PersonRole.COORDINATOR: _l("Coordinateur·ice"),
+}

@@ -150,10 +150,14 @@ def test_post_is_idempotent_and_edit_own_only(engine: Engine) -> None:
     again, created_again = _post(engine, clock, plan.meeting_id, alice, "key-00000001", "Une ressourcerie partagée")
     assert created and not created_again and again.id == note.id
     with pytest.raises(DomainError) as taken:
-        _post(engine, clock, plan.meeting_id, bob, "key-00000001")
+        _post(engine, clock, plan.meeting_id, bob, "key-00000001", "Une ressourcerie partagée")
     assert taken.value.code == "key-taken"
+    # A stale form (its key already used for another note) is not a retry: the new note is kept, once.
+    stale, stale_created = _post(engine, clock, plan.meeting_id, alice, "key-00000001", "Un atelier vélo")
+    stale_again, stale_created_again = _post(engine, clock, plan.meeting_id, alice, "key-00000001", "Un atelier vélo")
+    assert stale_created and not stale_created_again and stale.id == stale_again.id != note.id
     with read_session(engine) as db:
-        assert db.exec(select(func.count()).select_from(Note)).one() == 1
+        assert db.exec(select(func.count()).select_from(Note)).one() == 2
     with write_session(engine) as db:
         meeting = db.get(Meeting, plan.meeting_id)
         assert meeting is not None

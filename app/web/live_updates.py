@@ -1,0 +1,158 @@
+"""What the live screens share: grid and posture lookups, the cheap conditional poll, the clock.
+
+Every live screen (console, projection, phone) polls a fragment URL that carries the version and
+wall epoch it has seen (`?v=…&e=…`). The server reads one row (the session's version) and answers
+304 when nothing changed, with an ETag made of the version and the viewer (a participant's view
+differs from another's) and `Cache-Control: no-cache`; otherwise it sends only what changed since
+`v` (new notes, changed notes, the status bar), or the whole wall when the epoch moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, current_app, jsonify, make_response, render_template, request
+
+from .. import get_state
+from ..facilitation.live import clockface
+from ..kit import ItemType
+from ..models import Meeting
+from .context import clock
+
+#: How often live screens ask for changes (milliseconds); bench/live.py uses the same.
+POLL_MS = 2000
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A grid dimension as the live screens show it."""
+
+    id: str
+    title: str
+    questions: list[tuple[str, str]]  # (question id, text)
+
+
+def _question_ids(dimension_id: str, raw: list[Any]) -> list[tuple[str, str]]:
+    found = []
+    for index, question in enumerate(raw, start=1):
+        if isinstance(question, str):
+            found.append((f"{dimension_id}.q{index}", question))
+        else:  # stable ids from the content (`{id, texte}`)
+            local = getattr(question, "id", None) or f"q{index}"
+            qid = f"{dimension_id}.{local}"
+            text = getattr(question, "texte", None) or getattr(question, "text", None) or str(question)
+            found.append((str(qid), str(text)))
+    return found
+
+
+def dimensions() -> list[Dimension]:
+    """The questioning grid's dimensions, in the kit's order."""
+    return [Dimension(item.id, item.title, _question_ids(item.id, list(item.get("questions", []) or [])))
+            for item in get_state().kit.by_type(ItemType.DIMENSION)]
+
+
+def dimension_ids() -> list[str]:
+    """Ids of the grid's dimensions."""
+    return [d.id for d in dimensions()]
+
+
+def question_ids() -> list[str]:
+    """Ids of every grid question."""
+    return [qid for d in dimensions() for qid, _text in d.questions]
+
+
+def posture_ids() -> list[str]:
+    """Ids of the kit's posture cards."""
+    return [item.id for item in get_state().kit.by_type(ItemType.POSTURE)]
+
+
+def kit_item(item_id: str | None) -> Any:
+    """A kit item by id (None if unknown)."""
+    return get_state().kit.get(item_id) if item_id else None
+
+
+def client_state() -> tuple[int | None, int | None]:
+    """The version and wall epoch the polling screen has (`?v=&e=`), None when absent or bad."""
+
+    def number(name: str) -> int | None:
+        raw = request.args.get(name, "")
+        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+    return number("v"), number("e")
+
+
+def etag_for(version: int, viewer: str) -> str:
+    """The ETag of a live view: the session's version plus who is looking."""
+    return f'"{version}.{viewer}"'
+
+
+def not_modified(etag: str) -> Response | None:
+    """A 304 when the screen already has this state (by ETag, or by the version it sent)."""
+    version = etag.strip('"').split(".", 1)[0]
+    seen, _epoch = client_state()
+    if request.if_none_match.contains(etag.strip('"')) or (seen is not None and str(seen) == version):
+        response = make_response("", 304)
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    return None
+
+
+def live_response(template: str, etag: str, **context: Any) -> Response:
+    """A live fragment with its ETag, never cached without asking again."""
+    response = make_response(render_template(template, **context))
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "HX-Request, Cookie"
+    return response
+
+
+def clock_context(meeting: Meeting) -> dict[str, Any]:
+    """The countdown for templates (`face`) and the poll interval."""
+    return {"face": clockface(meeting, clock()), "poll_ms": POLL_MS}
+
+
+def server_time() -> Response:
+    """The server's clock in epoch milliseconds: screens measure their offset against it."""
+    response = jsonify(now=int(clock().now().timestamp() * 1000))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def base_url() -> str:
+    """The address the join QR code carries (BASE_URL; `mallette serve --lan` sets the LAN one)."""
+    return str(current_app.config["BASE_URL"]).rstrip("/")
+
+
+def refusal(code: str, **params: Any) -> str:
+    """The translated message for a refusal code of the live-session domain."""
+    from flask_babel import gettext as _
+
+    messages = {
+        "code-invalid": _("Ce code n'est pas valide : il a 8 caractères, lettres et chiffres (sans 0, O, 1, I ni L)."),
+        "code-unknown": _("Aucune séance en cours n'a ce code. Vérifiez-le auprès de l'animation."),
+        "code-expired": _("Cette séance est terminée : son code ne fonctionne plus."),
+        "name-missing": _("Indiquez un nom ou un pseudonyme."),
+        "name-too-long": _("Le nom est trop long (%(max)s caractères au plus).", max=params.get("max", "")),
+        "bad-role": _("Choisissez un rôle dans la liste."),
+        "bad-community": _("Choisissez une communauté dans la liste."),
+        "note-empty": _("La note est vide."),
+        "note-too-long": _("La note est trop longue (%(max)s caractères au plus).", max=params.get("max", "")),
+        "bad-dimension": _("Choisissez une dimension de la grille."),
+        "bad-question": _("Cette question n'appartient pas à la dimension choisie."),
+        "bad-key": _("Le formulaire a expiré : rechargez la page."),
+        "key-taken": _("Le formulaire a expiré : rechargez la page."),
+        "session-not-live": _("La séance n'est pas en cours."),
+        "session-closed": _("La séance est close."),
+        "vote-limit": _("Vous avez utilisé vos %(limit)s votes : retirez-en un pour voter ailleurs.",
+                        limit=params.get("limit", "")),
+        "step-moved": _("L'étape a déjà changé sur un autre écran : voici l'étape en cours."),
+        "no-such-step": _("Il n'y a pas d'autre étape dans ce sens."),
+        "bad-extension": _("Prolongez de 1 à %(max)s minutes.", max=params.get("max", "")),
+        "bad-vote-limit": _("Le nombre de votes va de 0 à %(max)s.", max=params.get("max", "")),
+        "no-posture": _("Aucune carte posture à tirer."),
+        "bad-merge": _("Cette note ne peut pas recevoir de regroupement."),
+        "busy": _("Le serveur est très occupé : réessayez."),
+    }
+    return messages.get(code, _("Action impossible."))

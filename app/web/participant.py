@@ -1,0 +1,363 @@
+"""Participants on their phones: join by code (typed or scanned), post notes, see the wall, vote.
+
+No account: joining puts a participant token in the session cookie (`participant_session`). Every
+page works without JavaScript (plain forms, 303 redirects); with htmx, forms swap their own region
+and the wall follows through `live` polls. Failed join attempts are rate-limited per address and
+per code; only failures count, so a room sharing one address is never locked out by its successes.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..db import read_session, write_session
+from ..facilitation import joining, notes, votes
+from ..facilitation.enums import MeetingStatus, PersonRole
+from ..facilitation.errors import DomainError, NotFound
+from ..models import Community, Meeting, Participant
+from . import live_updates as lu
+from .context import clock, engine
+from .labels import PERSON_ROLE_LABELS
+from .limits import client_address, limiter
+from .participant_session import current_participant, participant_token, remember_participant
+from .rendering import render, wants_partial
+
+bp = Blueprint("participant", __name__)
+#: Roles a participant may choose when joining.
+JOIN_ROLES = [PersonRole.VISITOR, PersonRole.HOST, PersonRole.ELECTED, PersonRole.INHABITANT,
+              PersonRole.FUNDER, PersonRole.RESEARCHER]
+
+
+def _failed(response: Response) -> bool:
+    """Only failed attempts count against the join limits."""
+    return response.status_code in (404, 410, 422)
+
+
+def _code_key() -> str:
+    typed = request.form.get("code") or (request.view_args or {}).get("code") or ""
+    return f"join-code:{joining.normalise_code(str(typed)) or 'invalid'}"
+
+
+join_limits = [
+    limiter.limit("60 per minute;600 per hour", key_func=client_address, deduct_when=_failed),
+    limiter.limit("20 per minute", key_func=_code_key, deduct_when=_failed),
+]
+
+
+def _limited(view: Any) -> Any:
+    for decorate in reversed(join_limits):
+        view = decorate(view)
+    return view
+
+
+class CodeForm(FlaskForm):
+    """The join code, as read on the big screen."""
+
+    code = StringField(_l("Code de la séance"), validators=[DataRequired(message=_l("Indiquez le code.")),
+                                                            Length(max=20)])
+
+
+class JoinForm(FlaskForm):
+    """Who joins: a name or pseudonym, a role, a community."""
+
+    name = StringField(_l("Votre nom ou pseudonyme"), validators=[
+        DataRequired(message=_l("Indiquez un nom ou un pseudonyme.")), Length(max=joining.NAME_MAX)])
+    role = RadioField(_l("Votre rôle"), validators=[DataRequired(message=_l("Choisissez un rôle."))])
+    community = RadioField(_l("Votre communauté"), default="")
+
+
+class NoteForm(FlaskForm):
+    """A note on the grid; `key` makes a retried post land once."""
+
+    key = HiddenField()
+    dimension = SelectField(_l("Dimension de la grille"))
+    question = SelectField(_l("Question (facultatif)"), default="")
+    text = TextAreaField(_l("Votre note"), validators=[DataRequired(message=_l("La note est vide.")),
+                                                       Length(max=notes.NOTE_MAX)])
+
+
+def _meeting_by_uuid(meeting_uuid: str) -> Meeting:
+    with read_session(engine()) as db:
+        from sqlmodel import select
+
+        meeting = db.exec(select(Meeting).where(Meeting.uuid == meeting_uuid)).first()
+        if meeting is None:
+            abort(404)
+        db.expunge(meeting)
+    return meeting
+
+
+def _phone_participant(meeting_uuid: str) -> tuple[Meeting, Participant]:
+    meeting = _meeting_by_uuid(meeting_uuid)
+    participant = current_participant(meeting)
+    if participant is None:
+        abort(404)  # another session's participant, or a stranger: nothing to see here
+    return meeting, participant
+
+
+# -- joining ---------------------------------------------------------------------------------------------
+
+
+@bp.route("/rejoindre", methods=["GET", "POST"])
+@_limited
+def join_by_code() -> Response | BaseResponse:
+    """Type the code shown on the big screen."""
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            with read_session(engine()) as db:
+                meeting = joining.meeting_for_code(db, form.code.data or "")
+            return redirect(url_for("participant.join", code=meeting.join_code), code=303)
+        except DomainError as refused:
+            error = lu.refusal(refused.code)
+    status = 422 if request.method == "POST" else 200
+    return render("live/join_code.html", "live/_join_code.html", status=status, form=form, error=error,
+                  with_csrf=True)
+
+
+def _communities(db: Any, meeting: Meeting) -> list[tuple[str, str]]:
+    choices = []
+    for community_id in joining.communities_of(db, meeting):
+        community = db.get(Community, community_id)
+        if community is not None:
+            choices.append((str(community.id), community.name))
+    return choices
+
+
+@bp.route("/rejoindre/<code>", methods=["GET", "POST"])
+@_limited
+def join(code: str) -> Response | BaseResponse:
+    """The page the QR code opens: say who you are; a phone that already joined goes straight in."""
+    with read_session(engine()) as db:
+        try:
+            meeting = joining.meeting_for_code(db, code)
+        except DomainError as refused:
+            status = 410 if refused.code == "code-expired" else 404
+            return render("live/join_code.html", "live/_join_code.html", status=status, form=CodeForm(),
+                          error=lu.refusal(refused.code), with_csrf=True)
+        db.expunge(meeting)
+        communities = _communities(db, meeting)
+    if current_participant(meeting, touch=False) is not None:
+        return redirect(url_for("participant.phone", meeting_uuid=meeting.uuid), code=303)
+    form = JoinForm()
+    form.role.choices = [(role.value, str(PERSON_ROLE_LABELS[role])) for role in JOIN_ROLES]
+    form.community.choices = [*communities, ("", str(_l("Autre / je préfère ne pas le dire")))]
+    error = None
+    if form.validate_on_submit():
+        community = form.community.data or ""
+        try:
+            with write_session(engine()) as db:
+                fresh = db.get(Meeting, meeting.id)
+                assert fresh is not None
+                _participant, token = joining.join(db, clock(), fresh, joining.JoinForm(
+                    form.name.data or "", form.role.data or "", int(community) if community.isdigit() else None))
+            remember_participant(meeting, token)
+            return redirect(url_for("participant.phone", meeting_uuid=meeting.uuid), code=303)
+        except DomainError as refused:
+            error = lu.refusal(refused.code, **refused.params)
+    status = 422 if request.method == "POST" else 200
+    return render("live/join.html", "live/_join.html", status=status, form=form, meeting=meeting,
+                  code=joining.display_code(meeting.join_code or ""), error=error, with_csrf=True)
+
+
+# -- the phone page ----------------------------------------------------------------------------------------
+
+
+def _note_form(meeting: Meeting, current_dims: list[str], data: dict[str, str] | None = None) -> NoteForm:
+    form = NoteForm(formdata=None, data=data) if data is not None else NoteForm()
+    grid = lu.dimensions()
+    ordered = [d for d in grid if d.id in current_dims] + [d for d in grid if d.id not in current_dims]
+    form.dimension.choices = [(d.id, d.title) for d in ordered]
+    form.question.choices = [("", str(_l("Aucune question précise")))] + [
+        (qid, f"{d.title} — {text}") for d in ordered for qid, text in d.questions]
+    if not form.key.data or data is not None and "key" not in data:
+        form.key.data = str(uuid_module.uuid4())
+    if not form.dimension.data and ordered:
+        form.dimension.data = ordered[0].id
+    return form
+
+
+def _phone_context(meeting: Meeting, participant: Participant, since: int | None = None,
+                   epoch: int | None = None) -> dict[str, Any]:
+    """What the phone page shows; with `since` (and the same wall epoch), only the wall's changes."""
+    from ..facilitation.live import steps as agenda_steps
+
+    with read_session(engine()) as db:
+        fresh = db.get(Meeting, meeting.id)
+        assert fresh is not None
+        delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
+        wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None)
+        used = votes.used(db, participant.id or 0)
+        step = next((s for s in agenda_steps(db, fresh.id or 0) if s.id == fresh.current_step_id), None)
+        db.expunge_all()
+    return {"meeting": fresh, "participant": participant, "wall": wall, "delta": wall if delta_ok else None,
+            "seen": since, "votes_left":
+            max(0, fresh.votes_per_participant - used), "step": step, "grid": lu.dimensions(),
+            "posture": lu.kit_item(fresh.shown_posture_id), **lu.clock_context(fresh)}
+
+
+@bp.get("/p/<meeting_uuid>")
+def phone(meeting_uuid: str) -> Response | BaseResponse:
+    """A participant's page: the step and timer, the note form, the wall, votes left."""
+    meeting = _meeting_by_uuid(meeting_uuid)
+    participant = current_participant(meeting)
+    if participant is None:
+        if meeting.status is MeetingStatus.LIVE and meeting.join_code:
+            return redirect(url_for("participant.join", code=meeting.join_code), code=303)
+        abort(404)
+    context = _phone_context(meeting, participant)
+    step = context["step"]
+    form = _note_form(meeting, list(getattr(step, "dimensions", []) or []))
+    return render("live/phone.html", "live/_phone.html", form=form, message=request.args.get("ok"),
+                  with_csrf=True, **context)
+
+
+@bp.get("/p/<meeting_uuid>/live")
+def phone_live(meeting_uuid: str) -> Response:
+    """What changed on the phone since the version it has (304 when nothing did)."""
+    meeting = _meeting_by_uuid(meeting_uuid)
+    token = participant_token(meeting)
+    with read_session(engine()) as db:
+        participant = joining.participant_for_token(db, meeting.id or 0, token)
+        if participant is None:
+            abort(404)
+        db.expunge(participant)
+    etag = lu.etag_for(meeting.version, f"p{participant.id}")
+    unchanged = lu.not_modified(etag)
+    if unchanged is not None:
+        return unchanged
+    seen, epoch = lu.client_state()
+    context = _phone_context(meeting, participant, seen, epoch)
+    fresh: Meeting = context["meeting"]
+    return lu.live_response("live/_phone_live.html", lu.etag_for(fresh.version, f"p{participant.id}"),
+                            **context)
+
+
+@bp.post("/p/<meeting_uuid>/notes")
+def post_note(meeting_uuid: str) -> Response | BaseResponse:
+    """Post a note (idempotent on the form's key): the phone gets a fresh, empty form back."""
+    meeting, participant = _phone_participant(meeting_uuid)
+    context = _phone_context(meeting, participant)
+    step = context["step"]
+    form = _note_form(meeting, list(getattr(step, "dimensions", []) or []))
+    error = None
+    if form.validate_on_submit():
+        try:
+            with write_session(engine()) as db:
+                fresh = db.get(Meeting, meeting.id)
+                assert fresh is not None
+                note, _created = notes.post(
+                    db, clock(), fresh, client_key=form.key.data or "", dimension_id=form.dimension.data or "",
+                    text=form.text.data or "", dimensions=lu.dimension_ids(),
+                    question_id=form.question.data or None, questions=lu.question_ids(), participant=participant,
+                    step_id=fresh.current_step_id)
+                note_uuid = note.uuid
+            if not wants_partial():
+                return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid, ok="1") + f"#n-{note_uuid}",
+                                code=303)
+            fresh_form = _note_form(meeting, [form.dimension.data or ""], data={"dimension": form.dimension.data or ""})
+            return render("live/phone.html", "live/_note_form.html", form=fresh_form, message="1",
+                          with_csrf=True, **_phone_context(meeting, participant))
+        except DomainError as refused:
+            error = lu.refusal(refused.code, **refused.params)
+    return render("live/phone.html", "live/_note_form.html", status=422, form=form, error=error,
+                  with_csrf=True, **context)
+
+
+class EditForm(FlaskForm):
+    """A new text for one's own note."""
+
+    text = TextAreaField(_l("Votre note"), validators=[DataRequired(message=_l("La note est vide.")),
+                                                       Length(max=notes.NOTE_MAX)])
+
+
+@bp.route("/p/<meeting_uuid>/notes/<int:note_id>", methods=["GET", "POST"])
+def edit_note(meeting_uuid: str, note_id: int) -> Response | BaseResponse:
+    """Edit or delete one's own note (anybody else's note answers 404)."""
+    meeting, participant = _phone_participant(meeting_uuid)
+    from ..models import Note
+
+    with read_session(engine()) as db:
+        note = db.get(Note, note_id)
+        if (note is None or note.meeting_id != meeting.id or note.participant_id != participant.id
+                or note.deleted_at is not None):
+            abort(404)
+        db.expunge(note)
+    form = EditForm(data={"text": note.text} if request.method == "GET" else None)
+    error = None
+    if request.method == "POST" and request.form.get("delete") and form.is_submitted():
+        if form.validate_on_submit() or not form.errors.get("csrf_token"):
+            with write_session(engine()) as db:
+                fresh = db.get(Meeting, meeting.id)
+                assert fresh is not None
+                try:
+                    notes.delete_own(db, clock(), fresh, participant, note_id)
+                except NotFound:
+                    abort(404)
+                except DomainError as refused:
+                    error = lu.refusal(refused.code)
+            if error is None:
+                return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid), code=303)
+    elif form.validate_on_submit():
+        try:
+            with write_session(engine()) as db:
+                fresh = db.get(Meeting, meeting.id)
+                assert fresh is not None
+                notes.edit(db, clock(), fresh, participant, note_id, form.text.data or "")
+            return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid) + f"#n-{note.uuid}", code=303)
+        except NotFound:
+            abort(404)
+        except DomainError as refused:
+            error = lu.refusal(refused.code, **refused.params)
+    status = 422 if request.method == "POST" else 200
+    return render("live/edit_note.html", "live/_edit_note.html", status=status, form=form, note=note,
+                  meeting=meeting, error=error, with_csrf=True)
+
+
+@bp.post("/p/<meeting_uuid>/votes")
+def vote(meeting_uuid: str) -> Response | BaseResponse:
+    """Give (`note`) or take back (`retirer`) a vote; the limit is checked on the server."""
+    meeting, participant = _phone_participant(meeting_uuid)
+    give, take = request.form.get("note", ""), request.form.get("retirer", "")
+    raw = give or take
+    if not raw.isdigit():
+        abort(400)
+    error = None
+    with write_session(engine()) as db:
+        fresh = db.get(Meeting, meeting.id)
+        assert fresh is not None
+        try:
+            if give:
+                votes.vote(db, clock(), fresh, participant, int(raw))
+            else:
+                votes.unvote(db, clock(), fresh, participant, int(raw))
+        except NotFound:
+            abort(404)
+        except DomainError as refused:
+            error = lu.refusal(refused.code, **refused.params)
+    if not wants_partial():
+        if error is not None:
+            context = _phone_context(meeting, participant)
+            return render("live/phone.html", "live/_phone.html", status=422, vote_error=error,
+                          form=_note_form(meeting, []), with_csrf=True, **context)
+        return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid) + "#mur", code=303)
+    context = _phone_context(meeting, participant)
+    wall: notes.Wall = context["wall"]
+    changed = [n for n in wall.notes if n.id == int(raw)]
+    return render("live/phone.html", "live/_vote_result.html", status=422 if error else 200,
+                  vote_error=error, changed=changed, with_csrf=True, **context)
+
+
+@bp.get("/horloge")
+def server_clock() -> Response:
+    """The server's time, for the countdown script's clock-offset measurement."""
+    return lu.server_time()

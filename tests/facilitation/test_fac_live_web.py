@@ -1,0 +1,174 @@
+"""The live session over HTTP: console, projection, joining, phones; authorisation; live polls."""
+
+from __future__ import annotations
+
+import re
+
+from factools import form_token
+from flask import Flask
+from flask.testing import FlaskClient
+from live_factory import DIMENSIONS, planned_session
+from sqlmodel import func, select
+
+from app.db import read_session
+from app.models import Meeting, Note, Participant, Vote
+
+
+def _engine(app: Flask):  # type: ignore[no-untyped-def]
+    return app.extensions["mallette"].engine
+
+
+def _started(app: Flask, client: FlaskClient, make_user, login, **kwargs):  # type: ignore[no-untyped-def]
+    user = make_user("anim@example.org")
+    login(client, "anim@example.org")
+    plan = planned_session(_engine(app), member_id=user.id, **kwargs)
+    console = f"/seances/{plan.meeting_id}/animer"
+    page = client.get(console)
+    assert page.status_code == 200 and "Démarrer la séance" in page.get_data(as_text=True)
+    token = form_token(client, console)
+    assert client.post(f"{console}/demarrer", data={"csrf_token": token}).status_code == 303
+    with read_session(_engine(app)) as db:
+        meeting = db.get(Meeting, plan.meeting_id)
+        assert meeting is not None and meeting.join_code
+        code = meeting.join_code
+    return plan, code
+
+
+def _join(app: Flask, code: str, name: str) -> FlaskClient:
+    phone = app.test_client()
+    page = phone.get(f"/rejoindre/{code}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token
+    answer = phone.post(f"/rejoindre/{code}", data={"csrf_token": token.group(1), "name": name, "role": "habitant",
+                                                    "community": ""})
+    assert answer.status_code == 303 and "/p/" in answer.headers["Location"], answer.get_data(as_text=True)[:500]
+    return phone
+
+
+def _note_form(phone: FlaskClient, meeting_uuid: str) -> dict[str, str]:
+    html = phone.get(f"/p/{meeting_uuid}").get_data(as_text=True)
+    key = re.search(r'name="key" value="([^"]+)"', html)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert key and csrf
+    return {"key": key.group(1), "csrf_token": csrf.group(1)}
+
+
+def test_whole_flow_over_http(app: Flask, client: FlaskClient, make_user, login) -> None:  # type: ignore[no-untyped-def]
+    plan, code = _started(app, client, make_user, login, votes=1)
+    alice = _join(app, code, "Alice")
+    # Scanning the code again on the same phone resumes: no second participant.
+    again = alice.get(f"/rejoindre/{code}")
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/p/{plan.meeting_uuid}")
+    bob = _join(app, f"{code[:4].lower()}-{code[4:].lower()}", "Bob")
+    with read_session(_engine(app)) as db:
+        assert db.exec(select(func.count()).select_from(Participant)).one() == 2
+
+    form = _note_form(alice, plan.meeting_uuid)
+    note = {**form, "dimension": DIMENSIONS[0], "question": f"{DIMENSIONS[0]}.q2", "text": "<b>Mutualiser</b> un local"}
+    first = alice.post(f"/p/{plan.meeting_uuid}/notes", data=note)
+    second = alice.post(f"/p/{plan.meeting_uuid}/notes", data=note)  # double tap: same key
+    assert first.status_code == 303 and second.status_code == 303
+    with read_session(_engine(app)) as db:
+        assert db.exec(select(func.count()).select_from(Note)).one() == 1
+
+    # Bob cannot read the hidden note: its text is not in the HTML he receives.
+    bob_page = bob.get(f"/p/{plan.meeting_uuid}").get_data(as_text=True)
+    assert "Mutualiser" not in bob_page and "1 note pas encore révélée" in bob_page
+    alice_page = alice.get(f"/p/{plan.meeting_uuid}").get_data(as_text=True)
+    assert "&lt;b&gt;Mutualiser&lt;/b&gt; un local" in alice_page and "<b>Mutualiser" not in alice_page
+    bob_poll = bob.get(f"/p/{plan.meeting_uuid}/live?v=1&e=1").get_data(as_text=True)
+    assert "Mutualiser" not in bob_poll
+    assert "Mutualiser" not in client.get(f"/seances/{plan.meeting_id}/projection").get_data(as_text=True)
+    assert "Mutualiser" in client.get(f"/seances/{plan.meeting_id}/animer").get_data(as_text=True)
+
+    # Live polls: 304 while nothing changes, a delta once something does.
+    with read_session(_engine(app)) as db:
+        meeting = db.get(Meeting, plan.meeting_id)
+        assert meeting is not None
+        version, epoch = meeting.version, meeting.wall_epoch
+    idle = bob.get(f"/p/{plan.meeting_uuid}/live?v={version}&e={epoch}")
+    assert idle.status_code == 304 and idle.headers["Cache-Control"] == "no-cache" and idle.headers["ETag"]
+    assert bob.get(f"/p/{plan.meeting_uuid}/live", headers={"If-None-Match": idle.headers["ETag"]}).status_code == 304
+    assert alice.get(f"/p/{plan.meeting_uuid}/live", headers={"If-None-Match": idle.headers["ETag"]}).status_code == 200
+
+    console = f"/seances/{plan.meeting_id}/animer"
+    token = form_token(client, console)
+    assert client.post(f"{console}/reveler", data={"csrf_token": token, "dimension": DIMENSIONS[0]}).status_code == 303
+    changed = bob.get(f"/p/{plan.meeting_uuid}/live?v={version}&e={epoch}")
+    assert changed.status_code == 200 and "Mutualiser" in changed.get_data(as_text=True)
+    assert "Mutualiser" in client.get(f"/seances/{plan.meeting_id}/projection").get_data(as_text=True)
+
+    # Votes: Bob has one; a second is refused by the server.
+    with read_session(_engine(app)) as db:
+        note_id = db.exec(select(Note.id)).one()
+    csrf = _note_form(bob, plan.meeting_uuid)["csrf_token"]
+    assert bob.post(f"/p/{plan.meeting_uuid}/votes", data={"csrf_token": csrf, "note": note_id}).status_code == 303
+    form_b = _note_form(bob, plan.meeting_uuid)
+    bob.post(f"/p/{plan.meeting_uuid}/notes", data={**form_b, "dimension": DIMENSIONS[0], "text": "Autre idée"})
+    with read_session(_engine(app)) as db:
+        other_id = db.exec(select(Note.id).where(Note.text == "Autre idée")).one()
+    refused = bob.post(f"/p/{plan.meeting_uuid}/votes", data={"csrf_token": csrf, "note": other_id})
+    assert refused.status_code == 422 and "utilisé vos 1 votes" in refused.get_data(as_text=True)
+    with read_session(_engine(app)) as db:
+        assert db.exec(select(func.count()).select_from(Vote)).one() == 1
+
+    # Bob cannot edit or delete Alice's note; Alice can edit hers.
+    assert bob.get(f"/p/{plan.meeting_uuid}/notes/{note_id}").status_code == 404
+    assert bob.post(f"/p/{plan.meeting_uuid}/notes/{note_id}",
+                    data={"csrf_token": csrf, "text": "Pirate"}).status_code == 404
+    assert bob.post(f"/p/{plan.meeting_uuid}/notes/{note_id}",
+                    data={"csrf_token": csrf, "delete": "1", "text": "x"}).status_code == 404
+    csrf_a = _note_form(alice, plan.meeting_uuid)["csrf_token"]
+    edited = alice.post(f"/p/{plan.meeting_uuid}/notes/{note_id}",
+                        data={"csrf_token": csrf_a, "text": "Un local partagé"})
+    assert edited.status_code == 303
+    with read_session(_engine(app)) as db:
+        assert db.get(Note, note_id).text == "Un local partagé"  # type: ignore[union-attr]
+
+    # Closing: the code expires, phones keep reading but cannot post.
+    token = form_token(client, console)
+    client.post(f"{console}/cloturer", data={"csrf_token": token})
+    late = app.test_client().get(f"/rejoindre/{code}")
+    assert late.status_code == 410 and "terminée" in late.get_data(as_text=True)
+
+
+def test_strangers_and_other_sessions(app: Flask, client: FlaskClient, make_user, login) -> None:  # type: ignore[no-untyped-def]
+    plan, code = _started(app, client, make_user, login)
+    other = planned_session(_engine(app), title="Une autre séance")  # no member: the facilitator cannot see it
+    assert client.get(f"/seances/{other.meeting_id}/animer").status_code == 404
+    assert client.get(f"/seances/{other.meeting_id}/projection").status_code == 404
+    assert client.post(f"/seances/{other.meeting_id}/animer/demarrer",
+                       data={"csrf_token": form_token(client, f"/seances/{plan.meeting_id}/animer")}).status_code == 404
+    stranger = app.test_client()
+    assert stranger.get(f"/seances/{plan.meeting_id}/animer").status_code == 302  # to the sign-in page
+    assert stranger.get(f"/p/{plan.meeting_uuid}").status_code == 303  # to the join form
+    assert stranger.get(f"/p/{plan.meeting_uuid}/live").status_code == 404
+    # A participant of another session is a stranger here.
+    outsider_code = None
+    with read_session(_engine(app)) as db:
+        assert db.get(Meeting, other.meeting_id).join_code is None  # type: ignore[union-attr]
+    assert outsider_code is None
+    alice = _join(app, code, "Alice")
+    assert alice.get(f"/p/{other.meeting_uuid}").status_code == 404
+    assert alice.get(f"/p/{other.meeting_uuid}/live").status_code == 404
+    # A guessed code, an impossible code.
+    guessed = stranger.get("/rejoindre/ABCDEFGH" if code != "ABCDEFGH" else "/rejoindre/HGFEDCBA")
+    assert guessed.status_code == 404 and "Aucune séance" in guessed.get_data(as_text=True)
+    assert stranger.get("/rejoindre/O0O0O0O0").status_code == 404
+
+
+def test_failed_joins_are_rate_limited_but_successes_are_not(app: Flask, client: FlaskClient, make_user,  # type: ignore[no-untyped-def]
+                                                          login) -> None:
+    plan, code = _started(app, client, make_user, login)
+    room = app.test_client()
+    for _ in range(30):  # a whole room behind one address joining: successes never count
+        assert room.get(f"/rejoindre/{code}").status_code == 200
+    wrong = "ABCDEFGH" if code != "ABCDEFGH" else "HGFEDCBA"
+    same_code = [room.get(f"/rejoindre/{wrong}").status_code for _ in range(21)]
+    assert same_code == [404] * 20 + [429]  # per code
+    assert room.get(f"/rejoindre/{code}").status_code == 200  # the real code still opens
+    letters = "ABCDEFGHJKMNPQRSTUVWXYZ"
+    guesses = [f"ZZZZ{a}{b}{c}{d}" for a in letters[:2] for b in letters[:2] for c in letters[:4] for d in letters[:4]]
+    statuses = [room.get(f"/rejoindre/{g}").status_code for g in guesses[:41]]
+    assert statuses[:39] == [404] * 39 and statuses[-1] == 429  # per address: 60 failures a minute
