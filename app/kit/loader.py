@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from .model import Kit, KitItem, Section
 from .problems import Problem, field_label, translate_pydantic_error
+from .safe_yaml import YamlProblem, decode_utf8, load_bounded, read_bounded
 from .schema import (
     FIELDS_MODEL,
     FOLDERS,
@@ -33,6 +34,8 @@ from .schema import (
 from .tags import TagUse, tag_labels, tag_problems
 
 SOURCES_FILE = "sources.yaml"
+#: The sources registry is one file for the whole kit: it may be larger than an item.
+MAX_SOURCES_BYTES = 256 * 1024
 _BODY_REQUIRED = {
     ItemType.NOTION,
     ItemType.DIMENSION,
@@ -79,15 +82,24 @@ def content_hash(root: Path) -> str:
     for path in _content_files(root):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        data = read_bounded(path, MAX_SOURCES_BYTES)
+        digest.update(data if data is not None else f"too large {path.stat().st_size}".encode())
         digest.update(b"\0")
     return digest.hexdigest()
 
 
+def is_plain_file(path: Path) -> bool:
+    """A regular file, not a symbolic link (links could lead anywhere on the machine)."""
+    return not path.is_symlink() and path.is_file()
+
+
 def _content_files(root: Path) -> list[Path]:
-    files = [p for folder in FOLDERS for p in sorted((root / folder).glob("*.md"))]
+    files = [
+        p for folder in FOLDERS if not (root / folder).is_symlink()
+        for p in sorted((root / folder).glob("*.md")) if is_plain_file(p)
+    ]
     sources = root / SOURCES_FILE
-    if sources.is_file():
+    if is_plain_file(sources):
         files.append(sources)
     return files
 
@@ -122,11 +134,22 @@ def load_kit(root: Path | str) -> LoadResult:
                 )
         for folder, item_type in FOLDERS.items():
             directory = root / folder
+            if directory.is_symlink():
+                problems.append(Problem(folder, 1, "dossier", "lien symbolique refusé : le dossier est ignoré"))
+                continue
             if not directory.is_dir():
                 continue
             for path in sorted(directory.iterdir()):
                 rel = path.relative_to(root).as_posix()
-                if path.is_dir() or path.name.startswith("."):
+                if path.name.startswith("."):
+                    continue
+                if path.is_symlink():
+                    problems.append(Problem(rel, 1, "fichier", "lien symbolique refusé : le fichier est ignoré"))
+                    continue
+                if path.is_dir():
+                    continue
+                if not path.is_file():
+                    problems.append(Problem(rel, 1, "fichier", "pas un fichier ordinaire : ignoré"))
                     continue
                 if path.suffix != ".md":
                     problems.append(
@@ -154,26 +177,29 @@ def load_kit(root: Path | str) -> LoadResult:
 
 def _load_sources(root: Path, problems: list[Problem]) -> dict[str, dict[str, Any]]:
     path = root / SOURCES_FILE
+    if path.is_symlink():
+        problems.append(Problem(SOURCES_FILE, 1, "sources", "lien symbolique refusé"))
+        return {}
     if not path.is_file():
         problems.append(Problem(SOURCES_FILE, 1, "sources", "fichier des sources introuvable"))
         return {}
+    raw = read_bounded(path, MAX_SOURCES_BYTES)
+    if raw is None:
+        problems.append(Problem(SOURCES_FILE, 1, "fichier", f"au-delà de la limite de {MAX_SOURCES_BYTES} octets"))
+        return {}
+    text, bad_line = decode_utf8(raw)
+    if text is None:
+        problems.append(Problem(SOURCES_FILE, bad_line, "fichier", "encodage invalide (UTF-8 attendu)"))
+        return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        line = exc.problem_mark.line + 1 if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark else 1
-        problems.append(Problem(SOURCES_FILE, line, "yaml", _yaml_message(exc)))
+        _node, data = load_bounded(text)
+    except YamlProblem as exc:
+        problems.append(Problem(SOURCES_FILE, exc.line, "yaml", exc.message))
         return {}
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         problems.append(Problem(SOURCES_FILE, 1, "sources", "doit associer chaque clé à un titre"))
         return {}
     return {str(k): v for k, v in data.items()}
-
-
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
-    text = f"{context}, {problem}" if context else str(problem)
-    return f"erreur de syntaxe YAML : {text}"
 
 
 def _split_front_matter(text: str) -> tuple[str, str, int] | None:
@@ -232,19 +258,15 @@ def line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...], default: i
 
 
 def _parse_file(path: Path, rel: str, item_type: ItemType, problems: list[Problem]) -> _Parsed | None:
-    raw = path.read_bytes()
-    if len(raw) > MAX_FILE_BYTES:
-        problems.append(
-            Problem(rel, 1, "fichier", f"{len(raw)} octets, au-delà de la limite de {MAX_FILE_BYTES}")
-        )
+    raw = read_bounded(path, MAX_FILE_BYTES)
+    if raw is None:
+        size = path.stat().st_size
+        problems.append(Problem(rel, 1, "fichier", f"{size} octets, au-delà de la limite de {MAX_FILE_BYTES}"))
         return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(rel, line, "fichier", "encodage invalide (UTF-8 attendu)"))
+    text, bad_line = decode_utf8(raw)
+    if text is None:
+        problems.append(Problem(rel, bad_line, "fichier", "encodage invalide (UTF-8 attendu)"))
         return None
-    text = text.replace("\r\n", "\n").removeprefix("\ufeff")
     split = _split_front_matter(text)
     if split is None:
         problems.append(
@@ -254,16 +276,9 @@ def _parse_file(path: Path, rel: str, item_type: ItemType, problems: list[Proble
     front, body, body_line = split
     offset = 1  # front matter line 1 is file line 2
     try:
-        node = yaml.compose(front, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 + offset if mark is not None else 1
-        message = _yaml_message(exc)
-        context = getattr(exc, "context_mark", None)
-        if context is not None and context.line + 1 + offset != line:
-            message += f" (commencé ligne {context.line + 1 + offset})"
-        problems.append(Problem(rel, line, "yaml", message))
+        node, data = load_bounded(front, line_offset=offset)
+    except YamlProblem as exc:
+        problems.append(Problem(rel, exc.line, "yaml", exc.message))
         return None
     if not isinstance(data, dict):
         problems.append(Problem(rel, 2, "front matter", "l'en-tête doit être une liste de champs"))
