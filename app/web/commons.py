@@ -12,6 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, make_response
 
 from .. import get_state
+from ..kit import LoadResult
+from ..kit.loader import SOURCES_FILE, is_plain_file
 from ..kit.schema import FOLDERS
 
 bp = Blueprint("commons", __name__, url_prefix="/commun")
@@ -22,19 +24,34 @@ _lock = threading.Lock()
 ZIP_DATE = (2022, 1, 1, 0, 0, 0)
 
 
-def source_files(content_dir: Path) -> list[Path]:
-    """The content files as they are on disk: README, sources registry and every item's Markdown."""
-    files = [content_dir / name for name in ("README.md", "sources.yaml") if (content_dir / name).is_file()]
-    for folder in FOLDERS:
-        files.extend(sorted((content_dir / folder).glob("*.md")))
+def source_files(content_dir: Path, result: LoadResult) -> list[Path]:
+    """The content files that validated, as they are on disk: README, sources registry, items' Markdown.
+
+    Only regular files inside the content folder (no symbolic link, even one pointing inside): a
+    link could make the ZIP carry any file the server can read. Files that failed validation
+    stay out too.
+    """
+    root = content_dir.resolve()
+    failed = {p.path for p in result.errors}
+    names = [name for name in ("README.md", SOURCES_FILE) if name not in failed]
+    names += sorted(item.path for item in result.kit)
+    files = []
+    for name in names:
+        path = content_dir / name
+        if is_plain_file(path) and not path.parent.is_symlink() and path.resolve().is_relative_to(root):
+            files.append(path)
+    files.sort(key=lambda p: (p.parent != content_dir, FOLDERS_ORDER.get(p.parent.name, 0), p.name))
     return files
 
 
-def sources_zip(content_dir: Path, version: str) -> bytes:
+FOLDERS_ORDER = {folder: index for index, folder in enumerate(FOLDERS, 1)}
+
+
+def sources_zip(content_dir: Path, version: str, result: LoadResult) -> bytes:
     """A deterministic ZIP of the Markdown sources under a `mallette-<version>/` folder."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in source_files(content_dir):
+        for path in source_files(content_dir, result):
             info = zipfile.ZipInfo(f"mallette-{version}/{path.relative_to(content_dir).as_posix()}", ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
@@ -78,7 +95,8 @@ def sources() -> Response:
     """Download the Markdown sources of the whole kit."""
     state = get_state()
     version = state.kit.version
-    data = _cached("zip", lambda: sources_zip(state.content_dir, version))
+    result = state.result
+    data = _cached("zip", lambda: sources_zip(state.content_dir, version, result))
     response = make_response(data)
     response.mimetype = "application/zip"
     response.headers["Content-Disposition"] = f'attachment; filename="mallette-{version}-sources.zip"'
