@@ -64,6 +64,8 @@ def safe_next(target: str | None) -> str:
     """A local path to go back to after a form (never another site)."""
     if not target:
         return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):  # line breaks and other controls
+        return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -148,8 +150,12 @@ def init_web(app: Flask) -> None:
         cache_budget_bytes=int(app.config["PRINT_CACHE_MB"]) * 1024 * 1024,
     )
     from .auth import init_auth
+    from .input_guard import init_input_guard
     from .limits import init_limits
+    from .transport import init_transport
 
+    init_transport(app)
+    init_input_guard(app)
     init_limits(app)
     init_auth(app)
     app.register_blueprint(kit_bp)

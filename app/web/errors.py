@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .rendering import render
 
@@ -64,6 +64,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response | HTTPException:
         if error.code is None or error.code < 400:
             return error
+        if isinstance(error, SecurityError):  # a Host outside TRUSTED_HOSTS: no URL can be built
+            return Response(str(MESSAGES[400]), status=400, mimetype="text/plain")
         response = error_response(error.code, retry_after=60 if error.code == 429 else None)
         allowed = getattr(error, "valid_methods", None)
         if error.code == 405 and allowed:

@@ -21,6 +21,7 @@ from ..kit.schema import FOLDERS, MOMENTS, REQUIRED_SECTIONS
 from ..kit.search import MAX_QUERY_LENGTH, facet_values, query_words, search
 from ..kit.suggest import suggest
 from ..kit.tags import tag_key
+from ..printing.render import PrintError
 from . import printing_api
 from .errors import error_response
 from .labels import TYPE_DESCRIPTIONS, moment_label, part_label, session_kind_label
@@ -35,7 +36,9 @@ CARD_PAPERS = ("a4", "letter")
 MIN_TAG_COUNT = 2
 #: Search results per page.
 PER_PAGE = 20
-_card_cache: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+#: One-card PDFs by (content, item, paper); a card that cannot be printed is kept as its error, so
+#: asking again does not render it again (the content has to change first).
+_card_cache: OrderedDict[tuple[str, str, str], bytes | PrintError] = OrderedDict()
 _card_cache_size = 32
 _card_lock = threading.Lock()
 _card_slots = threading.BoundedSemaphore(2)
@@ -251,12 +254,18 @@ def card_pdf(item_id: str) -> Response | BaseResponse:
                 kit, item.id, base_url=config["BASE_URL"].rstrip("/"), print_dir=Path(config["PRINT_DIR"]),
                 cards_dir=Path(config["CARDS_DIR"]), paper=paper,
             )
+        except PrintError as failure:
+            log.warning("card %s cannot be printed: %s", item.id, failure)
+            pdf = failure
         finally:
             _card_slots.release()
         with _card_lock:
             _card_cache[key] = pdf
             while len(_card_cache) > _card_cache_size:
                 _card_cache.popitem(last=False)
+    if isinstance(pdf, PrintError):
+        return error_response(422, _("Le texte de cette carte dépasse de son cadre : elle ne peut pas être "
+                                     "imprimée seule tant que la fiche n'est pas raccourcie."))
     response = make_response(pdf)
     response.mimetype = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="carte-{item.id}.pdf"'
