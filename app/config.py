@@ -18,7 +18,18 @@ ENVIRONMENT = {
     "MALLETTE_BUILD_DIR": "BUILD_DIR",
     "MALLETTE_PRINT_CACHE_MB": "PRINT_CACHE_MB",
     "REDIS_URL": "REDIS_URL",
+    "MALLETTE_TRUSTED_HOSTS": "TRUSTED_HOSTS",
+    "MALLETTE_PROXIES": "PROXIES",
+    "MALLETTE_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
 }
+#: Environment values that are not plain strings: config key -> parser.
+PARSERS: dict[str, Any] = {
+    "TRUSTED_HOSTS": lambda text: [h.strip() for h in text.split(",") if h.strip()] or None,
+    "PROXIES": int,
+    "SESSION_COOKIE_SECURE": lambda text: text.strip().lower() in ("1", "true", "yes", "on"),
+}
+#: How long a form's CSRF token stays valid: a whole workshop day (seconds).
+CSRF_TIME_LIMIT = 14 * 3600
 
 
 def defaults(instance_path: Path) -> dict[str, Any]:
@@ -34,7 +45,15 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "BASE_URL": "http://localhost:5000",
         "AUTO_INDEX": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        #: Host names the app answers to (None: any, e.g. a laptop reached by its LAN address).
+        "TRUSTED_HOSTS": None,
+        #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ["fr", "en"],
     }
@@ -42,7 +61,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
 
 def from_environment() -> dict[str, Any]:
     """Config values set through environment variables."""
-    return {key: os.environ[var] for var, key in ENVIRONMENT.items() if os.environ.get(var)}
+    values = {key: os.environ[var] for var, key in ENVIRONMENT.items() if os.environ.get(var)}
+    return {key: PARSERS[key](value) if key in PARSERS else value for key, value in values.items()}
 
 
 def instance_secret_key(instance_path: Path) -> str:
