@@ -129,12 +129,28 @@ def _text(content: str) -> Token:
     return token
 
 
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _drop_network_paths(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 attribute filter: drop `href="//host/…"` (and `\\host`, ` //host`…).
+
+    A scheme-relative link takes the page's scheme, and leaves for another site: in a PDF it
+    becomes `file://host/…`. Browsers ignore blanks and controls in URLs and read `\\` as `/`,
+    so the check does too.
+    """
+    if attribute == "href" and _URL_NOISE.sub("", value).replace("\\", "/").startswith("//"):
+        return None
+    return value
+
+
 def sanitize(html: str) -> str:
     """Clean HTML with the allow-list (also used on any HTML that did not come from Markdown)."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_drop_network_paths,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
