@@ -21,6 +21,17 @@ MAX_OFFSET_MM = 10.0
 ProgressFn = Callable[[int, str], None]
 
 
+def clean_territory_name(name: str) -> str:
+    """A territory name in NFC with spaces collapsed; ValueError if it holds a control or format
+    character (bidi overrides such as U+202E would print a spoofed name on the cover)."""
+    name = " ".join(unicodedata.normalize("NFC", name).split())
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            raise ValueError(f"le nom du territoire contient un caractère invisible ou de contrôle "
+                             f"(U+{ord(char):04X}) : retirez-le")
+    return name
+
+
 @dataclass(frozen=True)
 class KitOptions:
     """What a territory asks for: its name, paper, edition, decks and printer back offset."""
@@ -32,7 +43,7 @@ class KitOptions:
     back_offset_mm: float = 0.0
 
     def __post_init__(self) -> None:
-        territory = " ".join(str(self.territory).split())
+        territory = clean_territory_name(str(self.territory))
         if not territory or len(territory) > 80:
             raise ValueError("le nom du territoire doit faire de 1 à 80 caractères")
         if self.paper not in PAPER_CHOICES:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ PAPERS = [SelectChoice("a4", "A4"), SelectChoice("letter", "Letter (US)")]
 
 
 def _strip(value: Any) -> Any:
-    return " ".join(value.split()) if isinstance(value, str) else value
+    # NFC first: a name typed with combining accents (e + U+0301) is the same name.
+    return " ".join(unicodedata.normalize("NFC", value).split()) if isinstance(value, str) else value
 
 
 class KitForm(FlaskForm):
