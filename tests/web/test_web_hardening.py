@@ -20,7 +20,7 @@ from app import get_state
 from app.config import CSRF_TIME_LIMIT
 from app.kit.markdown import render_markdown, sanitize
 from app.printing import kit_builder
-from app.printing.kit_builder import KitOptions
+from app.printing.options import KitOptions
 from app.printing.render import CardOverflowError
 from app.web import kit_pages
 
