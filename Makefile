@@ -34,6 +34,7 @@ run: install
 	$(BIN)/mallette validate
 	$(BIN)/mallette index
 	$(BIN)/mallette prebuild-kit
+	$(BIN)/mallette demo
 	@echo ""
 	@echo "  Mallette est servie sur http://127.0.0.1:$(PORT)/"
 	@echo "  (participant·es sur le réseau local : http://<adresse-de-ce-poste>:$(PORT)/)"

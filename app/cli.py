@@ -65,6 +65,7 @@ def _display_base(root: Path) -> str:
 def register_commands(app: Flask) -> None:
     """Commands that need the application (database, configuration)."""
     register_account_commands(app)
+    register_demo_commands(app)
 
     @app.cli.command("index")
     def index_command() -> None:
@@ -148,6 +149,31 @@ def register_account_commands(app: Flask) -> None:
             click.echo(f"Erreur : {messages.get(error.code, error.code)}.", err=True)
             sys.exit(1)
         click.echo(f"Compte créé : {created} ({role}).")
+
+
+def register_demo_commands(app: Flask) -> None:
+    """`mallette demo`: a labelled demo accompaniment and its facilitator account (`--remove` deletes them)."""
+
+    @app.cli.command("demo")
+    @click.option("--remove", is_flag=True, help="Supprime l'accompagnement et le compte de démonstration.")
+    def demo_command(remove: bool) -> None:
+        """Crée (une seule fois) un accompagnement de démonstration et affiche l'identifiant de connexion."""
+        from . import get_state
+        from .clock import SYSTEM_CLOCK
+        from .db import write_session
+        from .facilitation import demo
+
+        state = get_state(app)
+        with write_session(state.engine) as db:
+            if remove:
+                count = demo.remove_demo(db)
+                click.echo(f"Démonstration supprimée ({count} accompagnement·s).")
+                return
+            result = demo.create_demo(db, SYSTEM_CLOCK, state.kit)
+        state_word = "créé" if result.created else "déjà présent"
+        click.echo(f"Accompagnement de démonstration {state_word} (n° {result.accompaniment_id}).")
+        click.echo(f"  Connexion démo : {result.email} / mot de passe : {result.password}")
+        click.echo("  (supprimer la démonstration : mallette demo --remove)")
 
 
 def main() -> None:

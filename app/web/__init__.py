@@ -166,6 +166,7 @@ def init_web(app: Flask) -> None:
 
     app.register_blueprint(console_bp)  # live session: console and projection
     app.register_blueprint(participant_bp)  # live session: joining, phones
+    register_facilitation_planning(app)
     app.add_url_rule("/langue/<lang>", "set_language", set_language)
     app.context_processor(_template_globals)
     app.after_request(_security_headers)
@@ -202,3 +203,14 @@ def init_web(app: Flask) -> None:
     def item_url(item_id: str) -> str:
         """The resource page of an item."""
         return url_for("kit.resource", item_id=item_id)
+
+
+def register_facilitation_planning(app: Flask) -> None:
+    """Accompaniments, session planning, the call for expressions of interest, accounts admin (h5)."""
+    from .accompaniments import bp as accompaniments_bp
+    from .admin import bp as admin_bp
+    from .call import bp as call_bp
+    from .planning import bp as planning_bp
+
+    for blueprint in (accompaniments_bp, planning_bp, call_bp, admin_bp):
+        app.register_blueprint(blueprint)

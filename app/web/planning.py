@@ -1,0 +1,245 @@
+"""A session's planning page, `/seances/<id>/preparer`, and its agenda PDFs.
+
+Every edit is a small form (move up or down, retime, edit, remove, add): without JavaScript it
+posts and comes back to the page (303, at the step's anchor); with htmx it swaps the agenda
+fragment (`planning/_agenda.html`). A refused edit answers 422 with the reason next to the agenda.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..db import read_session, write_session
+from ..facilitation import planning
+from ..facilitation.access import get_accompaniment, get_meeting
+from ..facilitation.errors import DomainError, NotFound
+from ..models import Accompaniment, AgendaStep, Meeting
+from .accompaniments import me, message, parse_minutes
+from .context import engine
+from .errors import error_response
+from .rendering import render, wants_partial
+
+bp = Blueprint("planning", __name__)
+
+
+def _kit() -> Any:
+    from .. import get_state
+
+    return get_state().kit
+
+
+def kit_steps(kit: Any) -> list[tuple[Any, list[tuple[str, Any]]]]:
+    """Each activity sheet with its addressable steps, for the "add a step from the kit" list."""
+    rows = []
+    for activity in planning.activities(kit):
+        steps = [(address, step) for n, step in enumerate(activity.get("etapes", []) or [], start=1)
+                 if (address := planning.activity_step_address(activity, step, n))]
+        if steps:
+            rows.append((activity, steps))
+    return rows
+
+
+def _context(meeting_id: int) -> dict[str, Any]:
+    user = me()
+    kit = _kit()
+    with read_session(engine()) as db:
+        meeting = get_meeting(db, user, meeting_id)
+        accompaniment = get_accompaniment(db, user, meeting.accompaniment_id)
+        plans = planning.agenda(db, meeting_id)
+        for row in (meeting, accompaniment, *[s for p in plans for s in p.steps],
+                    *[p.half_day for p in plans if p.half_day]):
+            db.expunge(row)
+    return {
+        "meeting": meeting, "accompaniment": accompaniment, "plans": plans,
+        "dimensions": kit.by_type("dimension"), "postures": kit.by_type("posture"), "kit_steps": kit_steps(kit),
+        "overrun": any(p.overrun for p in plans),
+    }
+
+
+def _page(meeting_id: int, status: int = 200, error: str | None = None, form: dict[str, str] | None = None,
+          focus: int | None = None) -> Response:
+    context = _context(meeting_id)
+    return render("planning/prepare.html", "planning/_agenda.html", status=status, error=error,
+                  form=form or {}, focus=focus, with_csrf=True, **context)
+
+
+@bp.route("/seances/<int:meeting_id>/preparer")
+@login_required
+def prepare(meeting_id: int) -> Response:
+    """The planning page of a session."""
+    return _page(meeting_id)
+
+
+def _edit(meeting_id: int, action: Any) -> Response | BaseResponse:
+    """Run `action(db, meeting)` as one unit of work; the agenda again, or the reason it was refused."""
+    user = me()
+    try:
+        with write_session(engine()) as db:
+            meeting = get_meeting(db, user, meeting_id)
+            focus = action(db, meeting)
+    except NotFound:
+        raise
+    except DomainError as error:
+        if error.code == "not-found":
+            raise NotFound(str(error.params.get("what", "object"))) from error
+        return _page(meeting_id, 422, message(error), dict(request.form))
+    if wants_partial():
+        return _page(meeting_id, focus=focus)
+    anchor = f"#etape-{focus}" if focus else "#agenda"
+    return redirect(url_for("planning.prepare", meeting_id=meeting_id) + anchor, code=303)
+
+
+def _step(db: Any, meeting: Meeting, step_id: int) -> AgendaStep:
+    return planning.get_step(db, meeting, step_id)
+
+
+@bp.route("/seances/<int:meeting_id>/etapes/<int:step_id>/deplacer", methods=["POST"])
+@login_required
+def move(meeting_id: int, step_id: int) -> Response | BaseResponse:
+    """Move a step up or down (across half-days at their edges)."""
+    def act(db: Any, meeting: Meeting) -> int:
+        planning.move_step(db, meeting, _step(db, meeting, step_id), request.form.get("direction", ""))
+        return step_id
+
+    return _edit(meeting_id, act)
+
+
+@bp.route("/seances/<int:meeting_id>/etapes/<int:step_id>/duree", methods=["POST"])
+@login_required
+def retime(meeting_id: int, step_id: int) -> Response | BaseResponse:
+    """Change a step's planned duration."""
+    def act(db: Any, meeting: Meeting) -> int:
+        planning.retime_step(db, meeting, _step(db, meeting, step_id), parse_minutes(request.form.get("minutes")))
+        return step_id
+
+    return _edit(meeting_id, act)
+
+
+@bp.route("/seances/<int:meeting_id>/etapes/<int:step_id>/modifier", methods=["POST"])
+@login_required
+def edit(meeting_id: int, step_id: int) -> Response | BaseResponse:
+    """Change a step's title, duration, instructions, dimensions and postures."""
+    kit = _kit()
+
+    def act(db: Any, meeting: Meeting) -> int:
+        planning.edit_step(
+            db, meeting, _step(db, meeting, step_id), title=request.form.get("title", ""),
+            minutes=parse_minutes(request.form.get("minutes")), instructions=request.form.get("instructions", ""),
+            dimensions=request.form.getlist("dimensions"), postures=request.form.getlist("postures"),
+            known_dimensions=[d.id for d in kit.by_type("dimension")],
+            known_postures=[p.id for p in kit.by_type("posture")])
+        return step_id
+
+    return _edit(meeting_id, act)
+
+
+@bp.route("/seances/<int:meeting_id>/etapes/<int:step_id>/supprimer", methods=["POST"])
+@login_required
+def remove(meeting_id: int, step_id: int) -> Response | BaseResponse:
+    """Remove a step."""
+    def act(db: Any, meeting: Meeting) -> None:
+        planning.remove_step(db, meeting, _step(db, meeting, step_id))
+
+    return _edit(meeting_id, act)
+
+
+@bp.route("/seances/<int:meeting_id>/etapes", methods=["POST"])
+@login_required
+def add(meeting_id: int) -> Response | BaseResponse:
+    """Add a step at the end of a half-day: one from the kit (by address), or a free one."""
+    kit = _kit()
+
+    def act(db: Any, meeting: Meeting) -> int | None:
+        raw = request.form.get("half_day_id", "")
+        half_day = planning.get_half_day(db, meeting, int(raw) if raw.isdigit() else 0)
+        address = (request.form.get("address") or "").strip()
+        minutes_raw = (request.form.get("minutes") or "").strip()
+        if address:
+            activity, step = planning.resolve_step(kit, address)
+            template_step = planning.TemplateStep(
+                title=step.titre, minutes=int(step.minutes), instructions=step.consigne or "",
+                activity_id=activity.id, address=address, dimensions=tuple(activity.dimensions))
+            added = planning.add_step(db, meeting, half_day, title=step.titre,
+                                      minutes=parse_minutes(minutes_raw) if minutes_raw else 0,
+                                      template_step=template_step)
+        else:
+            added = planning.add_step(db, meeting, half_day, title=request.form.get("title", ""),
+                                      minutes=parse_minutes(minutes_raw),
+                                      instructions=request.form.get("instructions", ""))
+        return added.id
+
+    return _edit(meeting_id, act)
+
+
+@bp.route("/seances/<int:meeting_id>/demi-journees/<int:half_day_id>/duree", methods=["POST"])
+@login_required
+def half_day_time(meeting_id: int, half_day_id: int) -> Response | BaseResponse:
+    """Change the time a half-day has."""
+    def act(db: Any, meeting: Meeting) -> None:
+        planning.set_available(db, meeting, planning.get_half_day(db, meeting, half_day_id),
+                               parse_minutes(request.form.get("minutes")))
+
+    return _edit(meeting_id, act)
+
+
+@bp.route("/seances/<int:meeting_id>/demi-journees", methods=["POST"])
+@login_required
+def add_half_day(meeting_id: int) -> Response | BaseResponse:
+    """Add a half-day at the end of the session."""
+    def act(db: Any, meeting: Meeting) -> None:
+        planning.add_half_day(db, meeting, title=request.form.get("title", ""),
+                              minutes=parse_minutes(request.form.get("minutes")))
+
+    return _edit(meeting_id, act)
+
+
+# -- PDFs -----------------------------------------------------------------------------------------
+
+
+def _pdf(meeting_id: int, half_day_id: int | None) -> Response:
+    from ..printing.agenda import AgendaDocument, render_agenda_pdf
+
+    context = _context(meeting_id)
+    plans = context["plans"]
+    if half_day_id is not None:
+        plans = [p for p in plans if p.half_day and p.half_day.id == half_day_id]
+        if not plans:
+            raise NotFound("half-day")
+    accompaniment: Accompaniment = context["accompaniment"]
+    with read_session(engine()) as db:
+        from ..facilitation.accompaniments import communities
+
+        pair = [c.name for c in communities(db, accompaniment)]
+    document = AgendaDocument(meeting=context["meeting"], accompaniment_title=accompaniment.title,
+                              communities=pair, plans=plans, kit=_kit(), roadmap=half_day_id is not None)
+    data = render_agenda_pdf(document)
+    name = f"feuille-de-route-{meeting_id}-{half_day_id}.pdf" if half_day_id else f"ordre-du-jour-{meeting_id}.pdf"
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/seances/<int:meeting_id>/ordre-du-jour.pdf")
+@login_required
+def agenda_pdf(meeting_id: int) -> Response:
+    """The whole agenda as PDF."""
+    return _pdf(meeting_id, None)
+
+
+@bp.route("/seances/<int:meeting_id>/feuille-de-route/<int:half_day_id>.pdf")
+@login_required
+def roadmap_pdf(meeting_id: int, half_day_id: int) -> Response:
+    """The one-page roadmap of a half-day as PDF."""
+    return _pdf(meeting_id, half_day_id)
+
+
+def _not_found(_error: NotFound) -> Response:
+    return error_response(404)
+
+
+bp.register_error_handler(NotFound, _not_found)

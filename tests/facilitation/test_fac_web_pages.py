@@ -1,0 +1,153 @@
+"""The pages through the test client: the call form, invitations and resets, planning, PDF, demo."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from factools import TEST_PASSWORD, form_token
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.db import read_session
+from app.models import Accompaniment, AgendaStep, CallApplication, Membership, User
+
+
+def _engine(app: Flask):  # type: ignore[no-untyped-def]
+    return app.extensions["mallette"].engine
+
+
+CALL = {"applicant_name": "Dominique", "applicant_role": "Élue", "organisation": "Mairie", "email": "d@example.org",
+        "territory_name": "Pays de Test", "region": "", "demand": "Faire vivre une épicerie solidaire ensemble.",
+        **{f"diag_{c}": "oui" for c in ("elus", "initiatives", "communaute", "besoin")}}
+
+
+def test_the_call_keeps_what_was_typed_and_a_retry_does_not_duplicate(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/appel").get_data(as_text=True)
+    assert "activite-ami-choix-territoires" in page
+    token = form_token(client, "/appel")
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    bad = client.post("/appel", data={**CALL, "email": "pas-une-adresse", "diag_elus": "", "csrf_token": token,
+                                      "key": key})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "Faire vivre une épicerie solidaire ensemble." in text and 'value="pas-une-adresse"' in text
+    assert "Cette adresse e-mail n&#39;est pas valide." in text and "Choisissez une réponse." in text
+    assert f'value="{key}"' in text  # the same key: the corrected form is still the same application
+    first = client.post("/appel", data={**CALL, "csrf_token": token, "key": key})
+    again = client.post("/appel", data={**CALL, "csrf_token": token, "key": key})
+    refs = [re.search(r'class="reference">(AMI-\w+)<', r.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+            for r in (first, again)]
+    assert first.status_code == 200 and refs[0] == refs[1]
+    with read_session(_engine(app)) as db:
+        assert db.execute(select(func.count()).select_from(CallApplication)).scalar() == 1
+
+
+def test_invitation_sign_up_joins_the_accompaniment_and_works_once(app: Flask, make_user: Any, login: Any) -> None:
+    make_user("coord@example.org", role="coordinator")
+    coordinator = app.test_client()
+    login(coordinator, "coord@example.org")
+    token = form_token(coordinator, "/accompagnements")
+    created = coordinator.post("/accompagnements", data={"csrf_token": token, "territory": "Pays", "asking_name": "C"})
+    accompaniment_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    issued = coordinator.post("/admin/invitations", data={"csrf_token": token, "role": "facilitator",
+                                                          "accompaniment_id": str(accompaniment_id)})
+    link = re.search(r'value="(http://[^"]+/inscription/[^"]+)"', issued.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    path = link.split("localhost", 1)[-1]
+    newcomer = app.test_client()
+    csrf = form_token(newcomer, path)
+    mismatch = newcomer.post(path, data={"csrf_token": csrf, "display_name": "Sam", "email": "sam@example.org",
+                                         "password": TEST_PASSWORD, "password2": "autre chose !"})
+    assert mismatch.status_code == 422 and 'value="sam@example.org"' in mismatch.get_data(as_text=True)
+    done = newcomer.post(path, data={"csrf_token": csrf, "display_name": "Sam", "email": "sam@example.org",
+                                     "password": TEST_PASSWORD, "password2": TEST_PASSWORD})
+    assert done.status_code == 303
+    assert newcomer.get(f"/accompagnements/{accompaniment_id}").status_code == 200  # signed in, and a member
+    with read_session(_engine(app)) as db:
+        sam = db.exec(select(User).where(User.email == "sam@example.org")).scalar_one()  # type: ignore[call-overload]
+        assert db.get(Membership, (accompaniment_id, sam.id)) is not None
+    reused = app.test_client().get(path)
+    assert reused.status_code == 404 and "déjà servi" in reused.get_data(as_text=True)
+
+
+def test_a_reset_link_sets_a_new_password(app: Flask, make_user: Any, login: Any) -> None:
+    make_user("coord@example.org", role="coordinator")
+    user = make_user("anim@example.org")
+    coordinator = app.test_client()
+    login(coordinator, "coord@example.org")
+    token = form_token(coordinator, "/admin/comptes")
+    issued = coordinator.post(f"/admin/comptes/{user.id}/reinitialiser", data={"csrf_token": token})
+    path = "/mot-de-passe/" + re.search(r'/mot-de-passe/([^"]+)"', issued.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    client = app.test_client()
+    csrf = form_token(client, path)
+    short = client.post(path, data={"csrf_token": csrf, "password": "court", "password2": "court"})
+    assert short.status_code == 422
+    new = "un nouveau secret"
+    assert client.post(path, data={"csrf_token": csrf, "password": new, "password2": new}).status_code == 303
+    other = app.test_client()
+    login(other, "anim@example.org", "un nouveau secret")
+
+
+def test_planning_without_javascript_and_with_htmx(app: Flask, make_user: Any, login: Any) -> None:
+    from pypdf import PdfReader
+
+    make_user("anim@example.org")
+    client = app.test_client()
+    login(client, "anim@example.org")
+    token = form_token(client, "/accompagnements")
+    created = client.post("/accompagnements", data={"csrf_token": token, "territory": "Pays", "asking_name": "C",
+                                                    "offering_structure": "structure-ardes"})
+    base = created.headers["Location"]
+    refused = client.post(base + "/seances", data={"csrf_token": token, "template": "activite:inconnue"})
+    assert refused.status_code == 422 and "Ce modèle n&#39;existe pas" in refused.get_data(as_text=True)
+    planned = client.post(base + "/seances", data={"csrf_token": token, "place": "Ardes", "starts_on": "2026-06-02",
+                                                   "template": "protocole:protocole-visite-apprenante"})
+    prepare = planned.headers["Location"]
+    meeting_id = int(prepare.split("/")[2])
+    page = client.get(prepare).get_data(as_text=True)
+    assert "Jour 1, matin" in page and "Dépassement" not in page
+    with read_session(_engine(app)) as db:
+        steps = db.exec(select(AgendaStep).where(AgendaStep.meeting_id == meeting_id)  # type: ignore[call-overload]
+                        .order_by(AgendaStep.half_day_id, AgendaStep.position)).scalars().all()
+    first, second = steps[0], steps[1]
+    moved = client.post(f"/seances/{meeting_id}/etapes/{second.id}/deplacer", data={"csrf_token": token,
+                                                                                    "direction": "up"})
+    assert moved.status_code == 303 and moved.headers["Location"].endswith(f"#etape-{second.id}")
+    page = client.get(prepare).get_data(as_text=True)
+    assert page.index(f'id="etape-{second.id}"') < page.index(f'id="etape-{first.id}"')
+    swapped = client.post(f"/seances/{meeting_id}/etapes/{first.id}/duree",
+                          data={"csrf_token": token, "minutes": "400"}, headers={"HX-Request": "true"})
+    fragment = swapped.get_data(as_text=True)
+    assert swapped.status_code == 200 and "<html" not in fragment and "Dépassement de" in fragment
+    wrong = client.post(f"/seances/{meeting_id}/etapes/{first.id}/duree", data={"csrf_token": token, "minutes": "x"},
+                        headers={"HX-Request": "true"})
+    assert wrong.status_code == 422 and "Indiquez un nombre entier de minutes." in wrong.get_data(as_text=True)
+    pdf = client.get(f"/seances/{meeting_id}/ordre-du-jour.pdf")
+    assert pdf.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Ordre du jour" in text and "Jour 1, matin" in text and "dépassement" in text
+    assert app.extensions["mallette"].engine is not None
+
+
+def test_demo_is_idempotent_and_removable(app: Flask, runner: Any) -> None:
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo-animation@mallette.invalid" in first.output and "créé" in first.output
+    second = runner.invoke(args=["demo"])
+    assert "déjà présent" in second.output
+    with read_session(_engine(app)) as db:
+        (demo,) = db.exec(select(Accompaniment)).scalars().all()  # type: ignore[call-overload]
+        assert demo.is_demo and demo.title.startswith("Démo")
+    client = app.test_client()
+    token = form_token(client, "/connexion")
+    client.post("/connexion", data={"email": "demo-animation@mallette.invalid", "password": "demo-mallette",
+                                    "csrf_token": token})
+    page = client.get(f"/accompagnements/{demo.id}").get_data(as_text=True)
+    assert "PES21" in page and "ARDES" in page and "Visiteur·se 1" in page and "Démo : visite apprenante" in page
+    removed = runner.invoke(args=["demo", "--remove"])
+    assert removed.exit_code == 0
+    with read_session(_engine(app)) as db:
+        assert db.execute(select(func.count()).select_from(Accompaniment)).scalar() == 0
+        assert db.execute(select(func.count()).select_from(User)).scalar() == 0
