@@ -65,6 +65,7 @@ def _display_base(root: Path) -> str:
 def register_commands(app: Flask) -> None:
     """Commands that need the application (database, configuration)."""
     register_account_commands(app)
+    register_backup_commands(app)
     register_demo_commands(app)
 
     @app.cli.command("index")
@@ -174,6 +175,53 @@ def register_demo_commands(app: Flask) -> None:
         click.echo(f"Accompagnement de démonstration {state_word} (n° {result.accompaniment_id}).")
         click.echo(f"  Connexion démo : {result.email} / mot de passe : {result.password}")
         click.echo("  (supprimer la démonstration : mallette demo --remove)")
+
+
+def register_backup_commands(app: Flask) -> None:
+    """`mallette backup` and `mallette restore`, each with an integrity check."""
+
+    @app.cli.command("backup")
+    @click.option("--out", type=click.Path(path_type=Path), default=None,
+                  help="Fichier, ou dossier (par défaut instance/backups/).")
+    def backup_command(out: Path | None) -> None:
+        """Sauvegarde la base (SQLite : copie en ligne ; PostgreSQL : pg_dump) et la vérifie."""
+        from .backup import BackupError, backup, default_backup_path
+
+        url = app.config["DATABASE_URL"]
+        folder = Path(app.instance_path) / "backups"
+        try:
+            target = out if out is not None and out.suffix and not out.is_dir() else \
+                default_backup_path(url, out or folder)
+            report = backup(url, target)
+        except BackupError as error:
+            click.echo(f"Erreur : {error}", err=True)
+            sys.exit(1)
+        click.echo(f"Sauvegarde vérifiée : {report.path} ({len(report.manifest['tables'])} tables, "
+                   f"{report.rows} lignes, révision {report.manifest['revision']}).")
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Ne demande pas de confirmation.")
+    def restore_command(source: Path, yes: bool) -> None:
+        """Remplace le contenu de la base par une sauvegarde, après l'avoir vérifiée."""
+        from . import get_state
+        from .backup import BackupError, restore, verify
+        from .db import upgrade
+
+        url = app.config["DATABASE_URL"]
+        try:
+            verify(source)
+            if not yes:
+                click.confirm("Tout le contenu actuel de la base sera remplacé. Continuer ?", abort=True)
+            state = get_state(app)
+            state.engine.dispose()
+            report = restore(url, source)
+            upgrade(state.engine)  # a backup from an older version gets the newer migrations
+        except BackupError as error:
+            click.echo(f"Erreur : {error}", err=True)
+            sys.exit(1)
+        click.echo(f"Base restaurée depuis {report.path} : {report.rows} lignes vérifiées "
+                   f"({len(report.manifest['tables'])} tables).")
 
 
 def main() -> None:
