@@ -167,6 +167,9 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(console_bp)  # live session: console and projection
     app.register_blueprint(participant_bp)  # live session: joining, phones
     register_facilitation_planning(app)
+    from .after_common import init_after
+
+    init_after(app)  # after the session (issue 12)
     app.add_url_rule("/langue/<lang>", "set_language", set_language)
     app.context_processor(_template_globals)
     app.after_request(_security_headers)

@@ -1,0 +1,264 @@
+"""What a session report holds, gathered once for the PDF and the CSV and JSON exports.
+
+- the agenda as run: planned and actual minutes of each step, by half-day;
+- who took part, by community and role, under the name or pseudonym each person chose;
+- the notes by grid dimension with their votes (hidden, deleted and merged notes left out);
+- the debrief clusters; the kit cards the room used (notes linked to a card);
+- the impression notes whose authors agreed to share them (sent, consent given), nothing else;
+- the latest validated version of the synthesis note, with who approved it for each party.
+
+Participant text travels as plain strings: the PDF template escapes it, the CSV neutralises
+spreadsheet formulas, the JSON is JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ..models import (
+    Accompaniment,
+    AgendaStep,
+    Community,
+    HalfDay,
+    ImpressionNote,
+    Meeting,
+    Note,
+    Participant,
+    SynthesisVersion,
+    Territory,
+    Validation,
+)
+from . import debrief, impressions, synthesis
+from .enums import PersonRole, Regard, ValidationParty
+
+
+@dataclass
+class StepRow:
+    """A step of the agenda as run."""
+
+    title: str
+    half_day: str
+    planned_minutes: int
+    actual_minutes: int | None
+    start: datetime | None
+
+
+@dataclass
+class CommunityPeople:
+    """The participants of one community, by role."""
+
+    name: str
+    by_role: dict[PersonRole, list[str]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """How many took part."""
+        return sum(len(names) for names in self.by_role.values())
+
+
+@dataclass
+class NoteRow:
+    """A note in the report."""
+
+    id: int
+    dimension_id: str
+    question_id: str | None
+    card_id: str | None
+    text: str
+    votes: int
+    cluster: str | None
+    created_at: datetime
+
+
+@dataclass
+class ClusterRow:
+    """A debrief cluster in the report."""
+
+    name: str
+    regard: Regard
+    votes: int
+    notes: list[str]
+    dimensions: list[str]
+
+
+@dataclass
+class ImpressionRow:
+    """A shared impression note, under its author's chosen name, role and community."""
+
+    author: str
+    role: PersonRole
+    community: str
+    text: str
+    sent_at: datetime | None
+
+
+@dataclass
+class ReportData:
+    """Everything the session report shows."""
+
+    meeting: Meeting
+    accompaniment: Accompaniment
+    territory: str
+    asking: str
+    offering: str
+    steps: list[StepRow]
+    people: list[CommunityPeople]
+    notes_by_dimension: dict[str, list[NoteRow]]
+    clusters: list[ClusterRow]
+    cards: list[tuple[str, int]]
+    impressions: list[ImpressionRow]
+    impressions_sent: int
+    participants: int
+    validated: SynthesisVersion | None
+    validations: dict[ValidationParty, Validation]
+
+    @property
+    def note_count(self) -> int:
+        """Notes in the report."""
+        return sum(len(rows) for rows in self.notes_by_dimension.values())
+
+
+def _minutes(step: AgendaStep) -> int | None:
+    if step.actual_start is None or step.actual_end is None:
+        return None
+    return max(0, round((step.actual_end - step.actual_start).total_seconds() / 60))
+
+
+def gather(session: Session, meeting: Meeting) -> ReportData:
+    """Read everything the report of `meeting` shows (one pass per table)."""
+    assert meeting.id is not None
+    accompaniment = session.get(Accompaniment, meeting.accompaniment_id)
+    assert accompaniment is not None
+    communities = {c.id: c.name for c in session.exec(select(Community).where(col(Community.id).in_(
+        [i for i in (accompaniment.asking_community_id, accompaniment.offering_community_id) if i]))).all()}
+    participants = session.exec(select(Participant).where(Participant.meeting_id == meeting.id)
+                                .order_by(col(Participant.name), col(Participant.id))).all()
+    ids = {p.community_id for p in participants if p.community_id and p.community_id not in communities}
+    if ids:
+        communities.update({c.id: c.name for c in session.exec(select(Community).where(col(Community.id).in_(ids)))})
+    territory = session.get(Territory, accompaniment.territory_id) if accompaniment.territory_id else None
+    halves = {h.id: h.title for h in session.exec(select(HalfDay).where(HalfDay.meeting_id == meeting.id))}
+    steps = [
+        StepRow(s.title, halves.get(s.half_day_id, ""), s.planned_minutes, _minutes(s), s.actual_start)
+        for s in session.exec(select(AgendaStep).where(AgendaStep.meeting_id == meeting.id)
+                              .order_by(col(AgendaStep.position), col(AgendaStep.id)))
+    ]
+    people: dict[str, CommunityPeople] = {}
+    for person in participants:
+        name = communities.get(person.community_id, "") if person.community_id else ""
+        group = people.setdefault(name, CommunityPeople(name))
+        group.by_role.setdefault(person.role, []).append(person.name)
+
+    board = debrief.board(session, meeting.id)
+    cluster_of: dict[int, str] = {}
+    clusters = []
+    for entry in board.clusters:
+        for item in entry.notes:
+            cluster_of[item.note.id or 0] = entry.cluster.name
+        clusters.append(ClusterRow(entry.cluster.name,
+                                   synthesis.cluster_regard(entry.cluster, [i.note.dimension_id for i in entry.notes]),
+                                   entry.votes, [i.note.text for i in entry.notes], entry.dimensions))
+    votes = debrief.vote_counts(session, meeting.id)
+    notes = session.exec(select(Note).where(Note.meeting_id == meeting.id, col(Note.deleted_at).is_(None),
+                                            col(Note.hidden).is_(False), col(Note.merged_into_id).is_(None))
+                         .order_by(col(Note.created_at), col(Note.id))).all()
+    by_dimension: dict[str, list[NoteRow]] = defaultdict(list)
+    cards: Counter[str] = Counter()
+    for note in notes:
+        by_dimension[note.dimension_id].append(NoteRow(
+            note.id or 0, note.dimension_id, note.question_id, note.card_id, note.text,
+            votes.get(note.id or 0, 0), cluster_of.get(note.id or 0), note.created_at))
+        if note.card_id:
+            cards[note.card_id] += 1
+    for rows in by_dimension.values():
+        rows.sort(key=lambda row: (-row.votes, row.created_at))
+
+    by_id = {p.id: p for p in participants}
+    shared = []
+    for impression in impressions.sent_with_consent(session, meeting.id):
+        author = by_id.get(impression.participant_id)
+        if author is None or not impression.text.strip():
+            continue
+        shared.append(ImpressionRow(author.name, author.role, communities.get(author.community_id, "")
+                                    if author.community_id else "", impression.text, impression.submitted_at))
+    sent = len(session.exec(select(ImpressionNote.id).where(
+        ImpressionNote.meeting_id == meeting.id, col(ImpressionNote.submitted_at).is_not(None))).all())
+
+    found = synthesis.find(session, meeting.id)
+    validated = synthesis.latest_validated(session, found.id or 0) if found else None
+    validations = synthesis.answers(session, validated.id or 0) if validated else {}
+    asking = communities.get(accompaniment.asking_community_id, "") if accompaniment.asking_community_id else ""
+    offering = communities.get(accompaniment.offering_community_id, "") \
+        if accompaniment.offering_community_id else ""
+    ordered_people = sorted(people.values(), key=lambda g: (g.name not in (asking, offering), g.name != asking,
+                                                            g.name))
+    return ReportData(
+        meeting, accompaniment, territory.name if territory else "", asking, offering, steps, ordered_people,
+        dict(by_dimension), clusters, cards.most_common(), shared, sent, len(participants), validated, validations,
+    )
+
+
+# -- exports -------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["note", "dimension", "question", "carte", "texte", "votes", "groupe", "cree_le"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def notes_csv(data: ReportData) -> str:
+    """The session's notes as CSV (one row per note, formulas neutralised)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for rows in data.notes_by_dimension.values():
+        for row in rows:
+            writer.writerow([_cell(v) for v in (row.id, row.dimension_id, row.question_id, row.card_id, row.text,
+                                                row.votes, row.cluster, row.created_at.isoformat())])
+    return out.getvalue()
+
+
+def as_json(data: ReportData) -> str:
+    """The session as JSON: agenda as run, participation, notes, clusters, shared impressions, synthesis."""
+    version = data.validated
+    payload = {
+        "seance": {"uuid": data.meeting.uuid, "titre": data.meeting.title, "type": data.meeting.kind.value,
+                   "lieu": data.meeting.place,
+                   "du": data.meeting.starts_on.isoformat() if data.meeting.starts_on else None,
+                   "au": data.meeting.ends_on.isoformat() if data.meeting.ends_on else None},
+        "accompagnement": {"uuid": data.accompaniment.uuid, "titre": data.accompaniment.title,
+                           "territoire": data.territory, "communaute_demandeuse": data.asking,
+                           "communaute_accompagnatrice": data.offering},
+        "deroule": [{"etape": s.title, "demi_journee": s.half_day, "minutes_prevues": s.planned_minutes,
+                     "minutes_reelles": s.actual_minutes} for s in data.steps],
+        "participation": [{"communaute": g.name, "roles": {r.value: names for r, names in g.by_role.items()}}
+                          for g in data.people],
+        "notes": [{"id": r.id, "dimension": r.dimension_id, "question": r.question_id, "carte": r.card_id,
+                   "texte": r.text, "votes": r.votes, "groupe": r.cluster, "cree_le": r.created_at.isoformat()}
+                  for rows in data.notes_by_dimension.values() for r in rows],
+        "groupes": [{"nom": c.name, "regard": c.regard.value, "votes": c.votes, "notes": c.notes}
+                    for c in data.clusters],
+        "cartes_utilisees": [{"carte": card, "notes": n} for card, n in data.cards],
+        "notes_impression": {"envoyees": data.impressions_sent,
+                             "partagees": [{"auteur": i.author, "role": i.role.value, "communaute": i.community,
+                                            "texte": i.text} for i in data.impressions]},
+        "synthese_validee": None if version is None else {
+            "version": version.number, "validee_le": version.validated_at.isoformat() if version.validated_at else None,
+            "regards": {r.value: synthesis.regard_of(version, r) for r in Regard},
+            "validations": [{"partie": p.value, "par": v.approver_name, "le": v.at.isoformat()}
+                            for p, v in data.validations.items()],
+        },
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2)

@@ -1,0 +1,134 @@
+"""The session report PDF: content, page numbers, bookmarks, tags; hostile notes inert, nothing fetched,
+no attachment, no link that was not meant; consent respected."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pikepdf
+from after_factory import make_session
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from app.clock import FrozenClock
+from app.config import PROJECT_ROOT
+from app.db import read_session, write_session
+from app.facilitation import debrief, impressions, reporting, synthesis
+from app.facilitation.enums import Regard, ValidationDecision, ValidationParty
+from app.kit import Kit
+from app.models import Meeting, Participant, Synthesis, User
+from app.printing.render import resources
+from app.printing.report import render_session_report
+
+PRINT_DIR = PROJECT_ROOT / "print"
+HOSTILE = [
+    '<script>alert("x")</script><b>gras</b>',
+    '<img src="file:///etc/passwd"><link rel="stylesheet" href="https://evil.example/a.css">',
+    '<a href="https://evil.example/">lien</a> hx-get="/x" <iframe src="https://evil.example/f">',
+    "<style>@import url(https://evil.example/i.css); body { background: url(file:///etc/hostname) }</style>",
+    "\u202eevil\u202c 😀🌱 mot" + "x" * 10_000,
+]
+
+
+def _text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _validated_session(engine: Engine) -> int:
+    clock = FrozenClock()
+    made = make_session(engine, texts=HOSTILE, notes=10, participants=4)
+    with write_session(engine) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        assert meeting is not None
+        cluster = debrief.create_cluster(db, clock, meeting, '<script>x</script> Groupe « lieu »')
+        debrief.move_notes(db, clock, meeting, made.note_ids[:4], cluster.id)
+        for index, participant_id in enumerate(made.participant_ids[:2]):
+            person = db.get(Participant, participant_id)
+            assert person is not None
+            impressions.save(db, clock, meeting, person, text=f"Impression partagée {index} <i>ok</i>",
+                             consent=index == 0, base_version=0, send=True)
+        user = db.exec(select(User)).first()
+        found = synthesis.start(db, clock, meeting, user)
+        assert user is not None
+        texts = {r: synthesis.regard_of(synthesis.latest(db, found), r) for r in Regard}
+        texts[Regard.METHODS] = "Une **posture** d'écoute.\n\n<script>alert(1)</script>\n"
+        synthesis.save(db, clock, found, base_version=1, texts=texts, user=user)
+        for party in ValidationParty:
+            invitation = synthesis.invite_for(db, synthesis.invite(db, clock, found, party))
+            synthesis.answer(db, clock, invitation, version_number=2, decision=ValidationDecision.APPROVED,
+                             approver_name=f"Pour {party.value}")
+        assert synthesis.status(db, db.get(Synthesis, found.id) or found).frozen
+    return made.meeting_id
+
+
+def test_report_pdf_is_complete_tagged_and_inert(engine: Engine, kit: Kit, tmp_path: Path) -> None:
+    meeting_id = _validated_session(engine)
+    with read_session(engine) as db:
+        meeting = db.get(Meeting, meeting_id)
+        assert meeting is not None
+        data = reporting.gather(db, meeting)
+    fetcher = resources(PRINT_DIR).fetcher
+    fetcher.requested.clear()
+    fetcher.refused.clear()
+    pdf, pages = render_session_report(data, kit, PRINT_DIR)
+    assert list(fetcher.refused) == []
+    assert all(url.startswith(("data:", PRINT_DIR.resolve().as_uri())) for url in fetcher.requested)
+
+    document = pikepdf.open(io.BytesIO(pdf))
+    assert len(document.pages) == pages >= 3
+    root = document.Root
+    assert "/StructTreeRoot" in root and root.MarkInfo.Marked  # tagged
+    assert "/Names" not in root or "/EmbeddedFiles" not in root.Names  # no attachment
+    uris = [str(a.A.URI) for page in document.pages for a in page.get("/Annots", []) if "/A" in a and "/URI" in a.A]
+    assert uris == []  # participant text made no link
+    titles = []
+    with document.open_outline() as outline:
+        stack = list(outline.root)
+        while stack:
+            item = stack.pop(0)
+            titles.append(item.title)
+            stack.extend(item.children)
+    for heading in ("Déroulé de la séance", "Participation", "Notes par dimension de la grille", "Bilan collectif",
+                    "Notes d'impression", "Note de synthèse"):
+        assert heading in titles
+    alt = [str(node.get("/Alt")) for node in _struct_nodes(root.StructTreeRoot) if "/Alt" in node]
+    assert any(text.startswith("Notes et votes par dimension") for text in alt)
+    assert any(str(node.get("/S")) == "/TH" for node in _struct_nodes(root.StructTreeRoot))
+
+    text = _text(pdf, tmp_path)
+    assert '<script>alert("x")</script><b>gras</b>' in text  # shown as typed, not run
+    assert "Impression partagée 0" in text and "Impression partagée 1" not in text  # consent respected
+    assert "Accueil et tour de table" in text and f"1 / {pages}" in text
+    # Markdown with raw HTML disabled: the facilitator's tag is shown as text, never markup
+    assert "Une posture d'écoute." in text.replace("’", "'") and "<script>alert(1)</script>" in text
+    assert "Pour accompagnatrice" in text and "Pour demandeuse" in text
+
+
+def _struct_nodes(node: pikepdf.Object) -> list[pikepdf.Dictionary]:
+    found, stack, seen = [], [node], set()
+    while stack:
+        current = stack.pop()
+        if isinstance(current, pikepdf.Array):
+            stack.extend(current)
+            continue
+        if not isinstance(current, pikepdf.Dictionary) or current.objgen in seen:
+            continue
+        seen.add(current.objgen)
+        found.append(current)
+        if "/K" in current:
+            stack.append(current.K)
+    return found
+
+
+def test_csv_neutralises_formulas(engine: Engine) -> None:
+    made = make_session(engine, texts=["=HYPERLINK(\"https://evil.example\")", "+1", "ordinaire"], notes=3)
+    with read_session(engine) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        assert meeting is not None
+        csv_text = reporting.notes_csv(reporting.gather(db, meeting))
+    assert "'=HYPERLINK" in csv_text and ",'+1," in csv_text and ",ordinaire," in csv_text
