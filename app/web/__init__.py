@@ -114,6 +114,8 @@ def _template_globals() -> dict[str, Any]:
         "kit": get_state().kit,
         "locale": locale,
         "fr": Markup(' lang="fr"') if locale != "fr" else "",
+        # The language came from the browser, not from a choice: say so, and offer both.
+        "language_notice": locale != "fr" and request.cookies.get("lang") not in current_app.config["LANGUAGES"],
         "other_languages": [(code, LANGUAGE_NAMES.get(code, code))
                             for code in current_app.config["LANGUAGES"] if code != locale],
         "type_label": type_label,

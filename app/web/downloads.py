@@ -39,7 +39,9 @@ from .rendering import render, wants_partial
 log = logging.getLogger(__name__)
 bp = Blueprint("downloads", __name__)
 
-TERRITORY_PATTERN = r"^[\w][\w .,'’()/&-]*$"
+#: Letters of any script, digits, and the punctuation place names use: apostrophes (' ’), hyphen,
+#: en and em dashes (as word processors type "Pays d'Aix – Durance"), middle dot, slash, brackets.
+TERRITORY_PATTERN = r"^[^\W_][\w .,'’()/&·‐‑–—-]*$"
 #: The territory name printed on the cover of the prebuilt kit.
 DEFAULT_TERRITORY = "Tous territoires"
 PAPERS = [SelectChoice("a4", "A4"), SelectChoice("letter", "Letter (US)")]

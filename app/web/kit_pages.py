@@ -34,7 +34,7 @@ bp = Blueprint("kit", __name__)
 CARD_PAPERS = ("a4", "letter")
 #: The tag filter lists the tags shared by at least this many items (others stay reachable by link).
 MIN_TAG_COUNT = 2
-#: Search results per page.
+#: Search results per page (config `SEARCH_PER_PAGE`).
 PER_PAGE = 20
 #: One-card PDFs by (content, item, paper); a card that cannot be printed is kept as its error, so
 #: asking again does not render it again (the content has to change first).
@@ -311,9 +311,10 @@ def recherche() -> Response:
         if suggestion is not None:
             hits = search(engine, " ".join(suggestion.words), limit=None, **filters)
     total = len(hits)
-    pages = max(1, -(-total // PER_PAGE))
+    per_page = int(current_app.config.get("SEARCH_PER_PAGE", PER_PAGE))
+    pages = max(1, -(-total // per_page))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    page_hits = hits[(page - 1) * PER_PAGE : page * PER_PAGE]
+    page_hits = hits[(page - 1) * per_page : page * per_page]
     page_args = {k: v for k, v in (("q", query), ("type", item_type), ("tag", tag), ("dimension", dimension)) if v}
     return render(
         "search/search.html",
@@ -327,7 +328,7 @@ def recherche() -> Response:
         total=total,
         page=page,
         pages=pages,
-        first_rank=(page - 1) * PER_PAGE + 1,
+        first_rank=(page - 1) * per_page + 1,
         page_args=page_args,
         suggestion=suggestion,
         types=[t for t in ItemType if kit.by_type(t)],

@@ -26,7 +26,9 @@ def _locale() -> str:
     # object: a cache hit renders nothing and needs only the language code.
     from . import select_locale
 
-    return select_locale()
+    # Whether the language was chosen (cookie) or taken from the browser changes the page (the notice).
+    chosen = "chosen" if "lang" in request.cookies else "browser"
+    return f"{select_locale()}:{chosen}"
 
 
 def _signed_in() -> bool:

@@ -49,6 +49,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "BUILD_DIR": str(work / "builds"),
         "BASE_URL": url,
         "PREBUILD_DEFAULT_KIT": False,
+        "SEARCH_PER_PAGE": 4,  # the small test kit still has several result pages
     })
     server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

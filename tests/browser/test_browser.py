@@ -18,7 +18,7 @@ PAGES = [
     "/recherche?q=cooperation", "/telecharger", "/licence",
     "/r/fiche-innovation-sociale", "/r/posture-partir-des-besoins", "/r/activite-carte-ecosysteme",
     "/r/dim-cooperation", "/r/structure-apes", "/r/initiative-epicerie-test", "/r/notion-tiers-lieu",
-    "/r/page-presentation", "/r/inconnu",
+    "/r/page-presentation", "/r/inconnu", "/recherche?q=cooperaton",
 ]
 
 
@@ -64,10 +64,12 @@ def test_keyboard_skip_link_and_language_switch(page, live_server: LiveServer) -
     assert skip.bounding_box()["y"] >= 0  # shown when focused
     page.keyboard.press("Enter")
     assert page.url.endswith("#contenu")
+    page.get_by_role("button", name="Menu").click()  # on a phone, the language is in the menu
     page.get_by_role("link", name="English").click()
     page.wait_for_url(re.compile(r"/glossaire$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Glossary"
     assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("button", name="Menu").click()
     page.get_by_role("link", name="Français").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Glossaire"
 
@@ -88,13 +90,14 @@ def _qr_urls(pdf: Path, tmp_path: Path, first: int = 1, last: int = 2) -> list[s
 def test_build_a_kit_through_the_form_then_open_a_card_qr(page, live_server: LiveServer,  # type: ignore[no-untyped-def]
                                                           tmp_path: Path) -> None:
     page.goto(live_server.url + "/telecharger")
-    page.get_by_label("Nom du territoire").fill("Couserans")
+    page.get_by_label("Nom du territoire").fill("Pays d’Aix – Durance")  # as a word processor types it
     for box in page.locator("input[name=decks]").all():
         if box.get_attribute("value") != "postures":
             box.uncheck()
     page.get_by_role("button", name="Construire mon kit").click()
     page.get_by_text("Le kit est prêt.").wait_for(timeout=120_000)
     assert re.search(r"/telecharger/[0-9a-f]{64}$", page.url)  # htmx pushed the build's address
+    assert "Pays d’Aix – Durance" in page.locator("main").inner_text()
 
     with page.expect_download() as zip_download:
         page.locator("a[download][href$='.zip']").click()
@@ -115,10 +118,11 @@ def test_build_a_kit_through_the_form_then_open_a_card_qr(page, live_server: Liv
     assert page.get_by_role("link", name="Imprimer cette carte").count() == 1
 
 
+@pytest.mark.parametrize("locale", ["fr-FR", "en-US"])
 @pytest.mark.parametrize("path", PAGES)
-def test_axe_finds_no_serious_violation(browser, live_server: LiveServer, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_serious_violation(browser, live_server: LiveServer, path: str, locale: str) -> None:  # type: ignore[no-untyped-def]
     # axe is injected as an inline script, which the app's CSP rightly forbids: bypass it here only.
-    context = browser.new_context(bypass_csp=True, locale="fr-FR", viewport={"width": 390, "height": 844})
+    context = browser.new_context(bypass_csp=True, locale=locale, viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(live_server.url + path)
     page.add_script_tag(path=str(AXE))

@@ -22,4 +22,32 @@
   }
   document.addEventListener("htmx:sendError", onFailure);
   document.addEventListener("htmx:timeout", onFailure);
+
+  // The phone menu: without JavaScript the button is a link to #menu (shown by :target); here it
+  // becomes a toggle button that says whether the menu is open.
+  function setUpMenu() {
+    var button = document.querySelector(".menu-button");
+    var menu = document.getElementById("menu");
+    if (!button || !menu) { return; }
+    button.setAttribute("role", "button");
+    button.setAttribute("aria-expanded", window.location.hash === "#menu" ? "true" : "false");
+    function toggle(event) {
+      event.preventDefault();
+      var open = !menu.classList.contains("open") && window.location.hash !== "#menu";
+      menu.classList.toggle("open", open);
+      if (!open && window.location.hash === "#menu") {
+        history.replaceState(null, "", window.location.pathname + window.location.search);
+      }
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    button.addEventListener("click", toggle);
+    button.addEventListener("keydown", function (event) {
+      if (event.key === " ") { toggle(event); }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpMenu);
+  } else {
+    setUpMenu();
+  }
 })();
