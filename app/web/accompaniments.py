@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -27,7 +27,8 @@ from ..models import Community, Territory, User
 from .context import account, clock, engine
 from .errors import error_response
 from .labels import session_kind_label
-from .rendering import render
+from .navigation import go
+from .rendering import render, wants_partial
 
 bp = Blueprint("accompaniments", __name__)
 
@@ -192,14 +193,14 @@ def index() -> Response | BaseResponse:
     except DomainError as error:
         return _list_page(422, message(error), dict(request.form))
     flash(_("Accompagnement créé."), "success")
-    return redirect(url_for("accompaniments.show", accompaniment_id=new_id), code=303)
+    return go(url_for("accompaniments.show", accompaniment_id=new_id))
 
 
 # -- one accompaniment -------------------------------------------------------------------------------
 
 
 def _page(accompaniment_id: int, status: int = 200, error: str | None = None,
-          form: dict[str, str] | None = None) -> Response:
+          form: dict[str, str] | None = None, done: str | None = None) -> Response:
     from .. import get_state
 
     user = me()
@@ -214,7 +215,7 @@ def _page(accompaniment_id: int, status: int = 200, error: str | None = None,
         next_stages=lifecycle.next_stages(view.accompaniment), order=lifecycle.ORDER,
         roles=list(PersonRole), kinds=list(MeetingKind), protocols=planning.protocols(kit),
         activities=planning.activities(kit), structures=structures(), facilitators=facilitators,
-        coordinator=is_coordinator(user), error=error, form=form or {}, with_csrf=True,
+        coordinator=is_coordinator(user), error=error, form=form or {}, done=done, with_csrf=True,
     )
 
 
@@ -236,8 +237,10 @@ def _act(accompaniment_id: int, action: Any, done: str) -> Response | BaseRespon
         raise
     except DomainError as error:
         return _page(accompaniment_id, 422, message(error), dict(request.form))
+    if target is None and wants_partial():  # the same page, swapped in place: the message comes with it
+        return _page(accompaniment_id, done=done)
     flash(done, "success")
-    return redirect(target or url_for("accompaniments.show", accompaniment_id=accompaniment_id), code=303)
+    return go(target or url_for("accompaniments.show", accompaniment_id=accompaniment_id))
 
 
 def _version() -> int:

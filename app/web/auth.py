@@ -24,6 +24,7 @@ from ..models import User
 from . import safe_next
 from .context import clock, engine
 from .limits import limiter
+from .navigation import go
 from .rendering import render
 
 bp = Blueprint("auth", __name__)
@@ -95,7 +96,7 @@ def login() -> Response | BaseResponse:
             session.clear()  # a fresh session: nothing from before the sign-in survives
             login_user(SignedIn(user, token))
             flash(_("Vous êtes connecté·e."), "success")
-            return redirect(target, code=303)
+            return go(target)  # htmx navigates rather than swapping the next page into the form
         error = _("Adresse e-mail ou mot de passe incorrect.")
     status = 422 if request.method == "POST" else 200
     return render("accounts/login.html", "accounts/_login.html", status=status, form=form, error=error,

@@ -21,6 +21,7 @@ from ..models import Accompaniment, AgendaStep, Meeting
 from .accompaniments import me, message, parse_minutes
 from .context import engine
 from .errors import error_response
+from .navigation import go
 from .rendering import render, wants_partial
 
 bp = Blueprint("planning", __name__)
@@ -119,22 +120,49 @@ def retime(meeting_id: int, step_id: int) -> Response | BaseResponse:
     return _edit(meeting_id, act)
 
 
-@bp.route("/seances/<int:meeting_id>/etapes/<int:step_id>/modifier", methods=["POST"])
+@bp.route("/seances/<int:meeting_id>/etapes/<int:step_id>/modifier", methods=["GET", "POST"])
 @login_required
 def edit(meeting_id: int, step_id: int) -> Response | BaseResponse:
-    """Change a step's title, duration, instructions, dimensions and postures."""
+    """A step's own page: its title, duration, instructions, and the dimensions and postures it feeds."""
     kit = _kit()
-
-    def act(db: Any, meeting: Meeting) -> int:
-        planning.edit_step(
-            db, meeting, _step(db, meeting, step_id), title=request.form.get("title", ""),
-            minutes=parse_minutes(request.form.get("minutes")), instructions=request.form.get("instructions", ""),
-            dimensions=request.form.getlist("dimensions"), postures=request.form.getlist("postures"),
-            known_dimensions=[d.id for d in kit.by_type("dimension")],
-            known_postures=[p.id for p in kit.by_type("posture")])
-        return step_id
-
-    return _edit(meeting_id, act)
+    user = me()
+    error = None
+    if request.method == "POST":
+        try:
+            with write_session(engine()) as db:
+                meeting = get_meeting(db, user, meeting_id)
+                planning.edit_step(
+                    db, meeting, _step(db, meeting, step_id), title=request.form.get("title", ""),
+                    minutes=parse_minutes(request.form.get("minutes")),
+                    instructions=request.form.get("instructions", ""),
+                    dimensions=request.form.getlist("dimensions"), postures=request.form.getlist("postures"),
+                    known_dimensions=[d.id for d in kit.by_type("dimension")],
+                    known_postures=[p.id for p in kit.by_type("posture")])
+        except DomainError as refused:
+            if refused.code == "not-found":
+                raise NotFound("step") from refused
+            error = message(refused)
+        else:
+            return go(url_for("planning.prepare", meeting_id=meeting_id) + f"#etape-{step_id}")
+    with read_session(engine()) as db:
+        meeting = get_meeting(db, user, meeting_id)
+        try:
+            step = planning.get_step(db, meeting, step_id)
+        except DomainError as missing:
+            raise NotFound("step") from missing
+        db.expunge(step)
+        db.expunge(meeting)
+    form = request.form if request.method == "POST" else None
+    values = {
+        "title": form.get("title", "") if form else step.title,
+        "minutes": form.get("minutes", "") if form else str(step.planned_minutes),
+        "instructions": form.get("instructions", "") if form else step.instructions,
+        "dimensions": form.getlist("dimensions") if form else step.dimensions,
+        "postures": form.getlist("postures") if form else step.postures,
+    }
+    return render("planning/step.html", "planning/_step.html", status=422 if error else 200, meeting=meeting,
+                  step=step, values=values, error=error, dimensions=kit.by_type("dimension"),
+                  postures=kit.by_type("posture"), with_csrf=True)
 
 
 @bp.route("/seances/<int:meeting_id>/etapes/<int:step_id>/supprimer", methods=["POST"])

@@ -150,3 +150,24 @@ def test_an_activity_sheet_is_a_one_half_day_template(kit: Kit) -> None:
     assert all(s.activity_id == activity.id for s in half_day.steps)
     with pytest.raises(DomainError):
         planning.template_from_activity(kit, "fiche-innovation-sociale")
+
+
+def test_the_learning_visit_protocol_of_the_kit_becomes_four_half_days(kit: Kit) -> None:
+    template = planning.template_from_protocol(kit, "protocole-visite-apprenante")
+    assert template.kind == MeetingKind.LEARNING_VISIT
+    assert [h.key for h in template.half_days] == ["j1-matin", "j1-apres-midi", "j2-matin", "j2-apres-midi"]
+    morning = template.half_days[0]
+    activity = kit.get("activite-j1-matin-ecosysteme")
+    assert activity is not None
+    first = morning.steps[0]
+    assert first.address == "activite-j1-matin-ecosysteme.accueil" and first.activity_id == activity.id
+    assert (first.title, first.minutes) == (activity.steps[0].titre, activity.steps[0].minutes)
+    assert first.dimensions == tuple(activity.dimensions)
+    lunch = morning.steps[-1]
+    assert (lunch.title, lunch.minutes, lunch.address) == ("Déjeuner", 60, None)
+    assert morning.minutes == 270
+    with pytest.raises(DomainError) as missing:
+        planning.resolve_step(kit, "activite-j1-matin-ecosysteme.nulle-part")
+    assert missing.value.code == "template-step-missing"
+    with pytest.raises(DomainError):
+        planning.template_from_protocol(kit, "activite-j1-matin-ecosysteme")
