@@ -77,8 +77,9 @@ def load_bounded(text: str, *, line_offset: int = 0) -> tuple[yaml.Node | None, 
 
 
 def _load(text: str) -> tuple[yaml.Node | None, Any]:
-    loader = BoundedLoader(text)
+    loader: BoundedLoader | None = None
     try:
+        loader = BoundedLoader(text)  # the reader checks the characters here already
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
         return node, data
@@ -97,7 +98,8 @@ def _load(text: str) -> tuple[yaml.Node | None, Any]:
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise YamlProblem(1, f"valeur YAML impossible à lire : {type(exc).__name__}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_bounded(path: Path, limit: int) -> bytes | None:

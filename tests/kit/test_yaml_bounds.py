@@ -32,6 +32,7 @@ HOSTILE = [
     pytest.param(DEEP, 1, "imbrication trop profonde", id="deep-nesting"),
     pytest.param(HUGE_INT, 1, "valeur YAML impossible", id="huge-int"),
     pytest.param(PYTHON_TAG, 1, "could not determine a constructor", id="python-tag"),
+    pytest.param("a: 1\nb: \x00\n", 2, "caractère non accepté", id="nul"),  # found by Hypothesis
 ]
 
 
