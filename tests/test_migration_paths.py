@@ -6,17 +6,27 @@ so an installation upgraded step by step is the same as a new one.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from conftest import PG_URL, _reset_postgres
 from sqlalchemy import inspect, text
 
 from app.db import alembic_config, is_sqlite, make_engine, serialise
 
 Schema = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+PG_URL = os.environ.get("MALLETTE_TEST_DATABASE_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text("DROP TEXT SEARCH CONFIGURATION IF EXISTS fr_unaccent"))
+    engine.dispose()
 
 
 def _upgrade(url: str, revision: str) -> None:

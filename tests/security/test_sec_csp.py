@@ -20,11 +20,13 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "web" / "templates"
 
 
 def _fill(rule, values: dict[str, object]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from werkzeug.routing import IntegerConverter
+
     filled: dict[str, object] = {}
     for argument in rule.arguments:
         if argument in values:
             filled[argument] = values[argument]
-        elif argument.endswith("_id"):
+        elif isinstance(rule._converters.get(argument), IntegerConverter) or argument.endswith("_id"):
             filled[argument] = 1
         elif argument.endswith("uuid"):
             filled[argument] = values["meeting_uuid"]
