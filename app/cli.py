@@ -67,6 +67,7 @@ def register_commands(app: Flask) -> None:
     register_account_commands(app)
     register_backup_commands(app)
     register_demo_commands(app)
+    register_after_commands(app)
 
     @app.cli.command("index")
     def index_command() -> None:
@@ -227,3 +228,29 @@ def register_backup_commands(app: Flask) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli()
+
+
+def register_after_commands(app: Flask) -> None:
+    """`mallette export-proposals`: published capitalisation proposals written into the content."""
+
+    @app.cli.command("export-proposals")
+    @click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="Dossier du contenu (par défaut celui de l'application).")
+    def export_proposals_command(content_dir: Path | None) -> None:
+        """Écrit les propositions publiées en fichiers Markdown du contenu (puis : mallette validate, index)."""
+        from . import get_state
+        from .clock import SYSTEM_CLOCK
+        from .db import write_session
+        from .facilitation import proposals
+
+        root = content_dir or Path(app.config["CONTENT_DIR"])
+        with write_session(get_state(app).engine) as db:
+            result = proposals.export(db, SYSTEM_CLOCK, root)
+        for path in result.written:
+            click.echo(f"écrit : {path}")
+        for item_id, reason in result.refused:
+            click.echo(f"refusé : {item_id} : {reason}", err=True)
+        click.echo(f"{len(result.written)} écrit(s), {len(result.unchanged)} inchangé(s), "
+                   f"{len(result.refused)} refusé(s).")
+        if result.refused:
+            sys.exit(1)

@@ -37,7 +37,7 @@ from ..models import (
     Validation,
 )
 from . import debrief, impressions, synthesis
-from .enums import PersonRole, Regard, ValidationParty
+from .enums import MeetingStatus, PersonRole, Regard, ValidationParty
 
 
 @dataclass
@@ -262,3 +262,69 @@ def as_json(data: ReportData) -> str:
         },
     }
     return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+# -- dashboards ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MeetingSummary:
+    """One session in a dashboard: what was produced and what is waiting on whom."""
+
+    meeting: Meeting
+    participants: int
+    by_role: dict[PersonRole, int]
+    by_community: dict[str, int]
+    notes: int
+    clusters: int
+    impressions_sent: int
+    synthesis_version: int | None
+    validated_version: int | None
+    awaiting: list[ValidationParty]
+    change_requests: int
+
+    @property
+    def waiting_on(self) -> list[str]:
+        """Who the session waits on, as codes: `facilitator-debrief`, `facilitator-synthesis`,
+        `participants-impressions`, `party:<party>`."""
+        waits = []
+        closed = self.meeting.status == MeetingStatus.CLOSED
+        if closed and self.notes and not self.clusters:
+            waits.append("facilitator-debrief")
+        if closed and self.synthesis_version is None:
+            waits.append("facilitator-synthesis")
+        if self.change_requests:
+            waits.append("facilitator-changes")
+        if closed and self.participants and self.impressions_sent < self.participants:
+            waits.append("participants-impressions")
+        if self.synthesis_version is not None and not self.change_requests:
+            waits += [f"party:{party.value}" for party in self.awaiting]
+        return waits
+
+
+def meeting_summaries(session: Session, accompaniment: Accompaniment) -> list[MeetingSummary]:
+    """Every session of an accompaniment, summarised (in date order)."""
+    from sqlalchemy import func
+
+    from ..models import Cluster
+
+    meetings = session.exec(select(Meeting).where(Meeting.accompaniment_id == accompaniment.id)
+                            .order_by(col(Meeting.starts_on), col(Meeting.id))).all()
+    result = []
+    for meeting in meetings:
+        people = session.exec(select(Participant).where(Participant.meeting_id == meeting.id)).all()
+        names = {c.id: c.name for c in session.exec(select(Community).where(
+            col(Community.id).in_({p.community_id for p in people if p.community_id})))} if people else {}
+        notes = session.exec(select(func.count()).select_from(Note).where(
+            Note.meeting_id == meeting.id, col(Note.deleted_at).is_(None))).one()
+        clusters = session.exec(select(func.count()).select_from(Cluster).where(Cluster.meeting_id == meeting.id)).one()
+        sent = session.exec(select(func.count()).select_from(ImpressionNote).where(
+            ImpressionNote.meeting_id == meeting.id, col(ImpressionNote.submitted_at).is_not(None))).one()
+        found = synthesis.find(session, meeting.id or 0)
+        state = synthesis.status(session, found) if found else None
+        result.append(MeetingSummary(
+            meeting, len(people), dict(Counter(p.role for p in people)),
+            dict(Counter(names.get(p.community_id, "") for p in people)), int(notes), int(clusters), int(sent),
+            state.latest.number if state else None, state.validated.number if state and state.validated else None,
+            state.awaiting if state else list(ValidationParty), len(state.change_requests) if state else 0))
+    return result

@@ -128,11 +128,13 @@ def label_globals() -> dict[str, Any]:
 
 def init_after(app: Flask) -> None:
     """Register the after-session blueprints and their template helpers (one line in `init_web`)."""
+    from .dashboards import bp as dashboards_bp
     from .debrief import bp as debrief_bp
     from .participant_after import bp as participant_bp
+    from .proposals import bp as proposals_bp
     from .reports import bp as reports_bp
     from .synthesis import bp as synthesis_bp
 
-    for blueprint in (debrief_bp, participant_bp, synthesis_bp, reports_bp):
+    for blueprint in (debrief_bp, participant_bp, synthesis_bp, reports_bp, proposals_bp, dashboards_bp):
         app.register_blueprint(blueprint)
     app.context_processor(label_globals)

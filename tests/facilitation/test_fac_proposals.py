@@ -1,0 +1,149 @@
+"""Capitalisation: proposals from a validated synthesis, coordinator review, export into the content that
+passes `mallette validate` and is found by search after `mallette index`; dashboards and their authorisation."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from after_factory import Made, make_session
+from factools import form_token
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from app import create_app
+from app.clock import FrozenClock
+from app.config import PROJECT_ROOT
+from app.db import read_session, write_session
+from app.facilitation import synthesis
+from app.facilitation.enums import ProposalStatus, ValidationDecision, ValidationParty
+from app.models import Meeting, Proposal, Synthesis, User
+
+
+def _engine(app: Flask):  # type: ignore[no-untyped-def]
+    return app.extensions["mallette"].engine
+
+
+def _validate_synthesis(app: Flask, made: Made) -> None:
+    clock = FrozenClock()
+    with write_session(_engine(app)) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        user = db.exec(select(User).where(User.email == "anim@example.org")).one()
+        assert meeting is not None
+        found = synthesis.start(db, clock, meeting, user)
+        for party in ValidationParty:
+            invitation = synthesis.invite_for(db, synthesis.invite(db, clock, found, party))
+            synthesis.answer(db, clock, invitation, version_number=1, decision=ValidationDecision.APPROVED,
+                             approver_name="Pour " + party.value)
+        assert synthesis.status(db, db.get(Synthesis, found.id) or found).frozen
+
+
+PROPOSAL = {
+    "kind": "exemple-fiche", "target_id": "fiche-cooperation-territoriale",
+    "item_id": "initiative-lieu-partage-ardes", "title": "Le lieu partagé d'Ardes",
+    "summary": "Un lieu ouvert trois jours par semaine où la commune et le collectif coopèrent.",
+    "territory": "Pays d'Ardes", "holder": "Collectif Osons et commune d'Ardes",
+    "need": "Un endroit où se retrouver pour monter des projets.",
+    "innovation": "Un lieu géré à deux, commune et habitant·es.",
+    "body": "La commune prête le local, le collectif l’anime. **À en tirer :** un lieu commun tient la coopération.",
+}
+
+
+def test_propose_review_publish_export_validate_index_search(app: Flask, client: FlaskClient, make_user, login,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    make_user("anim@example.org")
+    login(client, "anim@example.org")
+    made = make_session(_engine(app), facilitator="anim@example.org")
+    new = f"/seances/{made.meeting_id}/propositions/nouvelle"
+    assert "validée par les trois parties" in client.get(new).get_data(as_text=True)
+    token = form_token(client, new)
+    refused = client.post(new, data={"csrf_token": token, **PROPOSAL})
+    assert refused.status_code == 422  # no validated synthesis yet
+    _validate_synthesis(app, made)
+    bad = client.post(new, data={"csrf_token": token, **dict(PROPOSAL, item_id="fiche-cooperation-territoriale")})
+    assert bad.status_code == 422 and "commencer par" in bad.get_data(as_text=True)
+    assert "Le lieu partagé" in bad.get_data(as_text=True)  # what was typed is kept
+    assert client.post(new, data={"csrf_token": token, **PROPOSAL}).status_code == 303
+    with read_session(_engine(app)) as db:
+        proposal = db.exec(select(Proposal)).one()
+    assert proposal.provenance["seance"] == "Visite apprenante à Ardes" and proposal.provenance["version_synthese"] == 1
+    assert proposal.provenance["roles_auteurs"][0] == "animateur" and "elu" in proposal.provenance["roles_auteurs"]
+    # a facilitator cannot review; a coordinator can
+    assert client.get(f"/propositions/{proposal.id}").status_code == 404
+    make_user("coord@example.org", role="coordinator")
+    coord = app.test_client()
+    login(coord, "coord@example.org")
+    review = f"/propositions/{proposal.id}"
+    page = coord.get(review).get_data(as_text=True)
+    assert "Provenance" in page and "notes-synthese-phase-2" in page
+    ctoken = form_token(coord, review)
+    edited = dict(PROPOSAL, title="Le lieu partagé d'Ardes, commune et collectif")
+    saved = coord.post(review, data={"csrf_token": ctoken, "version": "1", "action": "save", **edited})
+    assert saved.status_code == 303
+    stale = coord.post(review, data={"csrf_token": ctoken, "version": "1", "action": "save", **PROPOSAL})
+    assert stale.status_code == 409
+    assert coord.post(review, data={"csrf_token": ctoken, "version": "2", "action": "publish"}).status_code == 303
+    listing = coord.get("/propositions").get_data(as_text=True)
+    listing = listing.replace("&#39;", "’").replace("'", "’")
+    assert "1 proposition publiée attend l’export" in listing and "mallette export-proposals" in listing
+
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "kit_content", content)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["export-proposals", "--content", str(content)])
+    assert result.exit_code == 0, result.output
+    written = content / "initiatives" / "initiative-lieu-partage-ardes.md"
+    assert f"écrit : {written}" in result.output
+    again = runner.invoke(args=["export-proposals", "--content", str(content)])
+    assert again.exit_code == 0 and "0 écrit(s), 1 inchangé(s)" in again.output
+    text = written.read_text(encoding="utf-8")
+    assert "Provenance : accompagnement « Accompagnement Visite apprenante à Ardes »" in text
+    with read_session(_engine(app)) as db:
+        assert db.exec(select(Proposal)).one().exported_at is not None
+    from click.testing import CliRunner
+
+    from app.cli import cli
+
+    checked = CliRunner().invoke(cli, ["validate", "--strict", "--content", str(content)])
+    assert checked.exit_code == 0, checked.output
+
+    # the next kit: indexed from that content, the new card is found by search and has its page
+    fresh = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/k.sqlite3",
+                        "CONTENT_DIR": str(content), "BUILD_DIR": str(tmp_path / "b"), "BASE_URL": "http://m.test"})
+    assert fresh.test_cli_runner().invoke(args=["index"]).exit_code == 0
+    visitor = fresh.test_client()
+    found = visitor.get("/recherche?q=lieu+partag%C3%A9+Ardes").get_data(as_text=True)
+    assert "/r/initiative-lieu-partage-ardes" in found
+    card = visitor.get("/r/initiative-lieu-partage-ardes")
+    assert card.status_code == 200 and "Provenance" in card.get_data(as_text=True)
+    fiche = visitor.get("/r/fiche-cooperation-territoriale").get_data(as_text=True)
+    assert "initiative-lieu-partage-ardes" in fiche  # shown among the fiche's related items
+    fresh.extensions["mallette"].engine.dispose()
+    with read_session(_engine(app)) as db:
+        assert db.exec(select(Proposal)).one().status == ProposalStatus.PUBLISHED
+
+
+def test_dashboards_and_cross_report(app: Flask, client: FlaskClient, make_user, login) -> None:  # type: ignore[no-untyped-def]
+    make_user("anim@example.org")
+    login(client, "anim@example.org")
+    made = make_session(_engine(app), facilitator="anim@example.org")
+    other = make_session(_engine(app), facilitator=None, title="Séance à Colombelles")
+    page = client.get(f"/suivi/accompagnements/{made.accompaniment_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Visite apprenante à Ardes" in text
+    assert "faire le bilan collectif" in text and "écrire la note de synthèse" in text
+    assert client.get(f"/suivi/accompagnements/{other.accompaniment_id}").status_code == 404
+    assert client.get("/suivi/territoires").status_code == 404  # facilitators are not coordinators
+    assert client.get("/suivi/rapport-croise.pdf").status_code == 404
+    assert app.test_client().get("/suivi/territoires").status_code == 302
+    _validate_synthesis(app, made)
+    make_user("coord@example.org", role="coordinator")
+    coord = app.test_client()
+    login(coord, "coord@example.org")
+    side = coord.get("/suivi/territoires").get_data(as_text=True)
+    assert side.count('class="territory-card"') == 2 and "Commune d&#39;Ardes : 2" in side
+    assert re.search(r"validée v1", side)
+    pdf = coord.get("/suivi/rapport-croise.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
