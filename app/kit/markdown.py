@@ -1,7 +1,9 @@
 """Safe Markdown rendering shared by the web pages and the print pipeline.
 
-markdown-it-py parses with raw HTML disabled; glossary terms can be linked to their notion; the HTML
-is then sanitised by nh3 with an allow-list (no images, no scripts, no styles, no event handlers).
+markdown-it-py parses with raw HTML disabled; glossary terms can be linked to their notion; French
+typography is applied to the text (non-breaking spaces, apostrophes, ordinals: `french_text`); the
+HTML is then sanitised by nh3 with an allow-list (no images, no scripts, no styles, no event
+handlers).
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "a",
-    "code", "pre", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "abbr",
+    "code", "pre", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "abbr", "sup",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
@@ -31,6 +33,90 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 HrefFor = Callable[[str], str]
 
+# --------------------------------------------------------------------------- French typography
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+_SPACE = "[ \t\u00a0\u202f]"
+#: Letters (and closing marks) after which ; ! ? : take a non-breaking space.
+_LEFT = r"[\w»)\]’”…]"
+_TYPO_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Straight apostrophe between letters: typographic apostrophe.
+    (re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])"), "’"),
+    # Guillemets hold their text with narrow no-break spaces.
+    (re.compile(rf"«{_SPACE}*"), "«" + NNBSP),
+    (re.compile(rf"{_SPACE}*»"), NNBSP + "»"),
+    # ; ! ? take a narrow no-break space, : a no-break space (only where punctuation ends a word:
+    # times "10:30", URLs "http://" and "?x=1" are left alone).
+    (re.compile(rf"(?<={_LEFT}){_SPACE}*([;!?]+)(?=\s|$|[»)\]’”,.])"), NNBSP + r"\1"),
+    (re.compile(rf"(?<={_LEFT}){_SPACE}*:(?=\s|$)"), NBSP + ":"),
+    # Thousands separated by a narrow no-break space (1 860), a number held to its unit or noun
+    # (199 Ko, 88 mm, 16 activités), "n° 4", "p. 12".
+    (re.compile(r"(?<![\d,.])(\d{1,3})[ \u00a0](?=\d{3}(?!\d))"), r"\1" + NNBSP),
+    (re.compile(r"(?<![\d,.])(\d+)[ ](?=[^\W\d_]|[€%°$£])"), r"\1" + NBSP),
+    (re.compile(r"(?<!\w)(n°|N°|p\.|pp\.|art\.|no\.)[ ](?=\d)"), r"\1" + NBSP),
+)
+_AFTER_MARKUP = re.compile(rf"^{_SPACE}+([;!?:»])(?=\s|$|[;!?»)\]’”,.])")
+#: Ordinals written as XIXe, 1er, 2e, 1re, 3es: the suffix is set as a superscript.
+_ORDINAL = re.compile(r"(?<![\w-])([IVXLC]{2,}|[1-9]\d{0,3})(e|er|re|es|ers|res)(?![\w-])")
+
+
+def french_text(text: str) -> str:
+    """French typography on plain text: no-break spaces (narrow before ; ! ? and inside « »,
+    normal before :), typographic apostrophes, numbers kept with their unit, "n° 4" unbroken.
+
+    Ordinal suffixes need markup: see `french_html`."""
+    for pattern, replacement in _TYPO_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def french_html(text: str) -> Markup:
+    """Plain text escaped for HTML, with French typography and superscript ordinals (XIX<sup>e</sup>)."""
+    html = str(escape(french_text(text)))
+    return Markup(_ORDINAL.sub(r"\1<sup>\2</sup>", html))  # noqa: S704 - escaped just above
+
+
+def _typography_rule(state: StateCore) -> None:
+    """A core rule applying `french_text` to every text token (never to code), setting ordinal
+    suffixes as superscripts, and keeping a soft line break from leaving ; ! ? : or » alone at the
+    start of a line."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        for child in block.children:
+            if child.type != "text":
+                children.append(child)
+                continue
+            content = french_text(child.content)
+            if children and children[-1].type == "softbreak" and re.match(r"[;!?:»]", content):
+                children[-1] = _text(NBSP if content.startswith(":") else NNBSP)
+            elif children:  # after a link, emphasis or code: " ?" holds to it
+                content = _AFTER_MARKUP.sub(
+                    lambda m: (NBSP if m.group(1) == ":" else NNBSP) + m.group(1), content
+                )
+            children.extend(_ordinals(content))
+        block.children = children
+
+
+def _ordinals(content: str) -> list[Token]:
+    out: list[Token] = []
+    position = 0
+    for match in _ORDINAL.finditer(content):
+        out.append(_text(content[position : match.start(2)]))
+        out.extend([_html("<sup>"), _text(match.group(2)), _html("</sup>")])
+        position = match.end()
+    if position < len(content) or not out:
+        out.append(_text(content[position:]))
+    return out
+
+
+def _html(content: str) -> Token:
+    token = Token("html_inline", "", 0)
+    token.content = content
+    return token
+
 
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True, "linkify": False})
@@ -40,6 +126,10 @@ def _parser() -> MarkdownIt:
 
 
 _md = _parser()
+_md.core.ruler.push("french_typography", _typography_rule)
+#: Plain text for the search index keeps the content's own characters (a search typed with a
+#: straight apostrophe must find it).
+_md_plain = _parser()
 
 
 @lru_cache(maxsize=8)
@@ -92,6 +182,8 @@ def _glossary_rule(state: StateCore) -> None:
 
 _md_glossary = _parser()
 _md_glossary.core.ruler.push("glossary", _glossary_rule)
+# After the glossary: terms are matched as the content writes them.
+_md_glossary.core.ruler.push("french_typography", _typography_rule)
 
 
 def _split_text(
@@ -179,7 +271,7 @@ def render_inline(text: str) -> Markup:
 
 def plain_text(text: str) -> str:
     """Markdown reduced to plain text, for search indexing and summaries."""
-    tokens = _md.parse(text)
+    tokens = _md_plain.parse(text)
     parts: list[str] = []
     for token in tokens:
         if token.type == "inline" and token.children:

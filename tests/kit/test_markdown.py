@@ -43,3 +43,33 @@ def test_an_item_does_not_link_to_itself() -> None:
 def test_inline_and_plain_text() -> None:
     assert str(render_inline("un *mot*")) == "un <em>mot</em>"
     assert plain_text("## Titre\n\nUn **mot** et `code`.") == "Titre\nUn mot et code."
+
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+
+def test_french_typography_spaces_apostrophes_and_units() -> None:
+    html = str(render_markdown(
+        "L'ESS : c'est « bien » ? Oui ! Un fichier de 199 Ko, 88 mm, n° 4 ; 1 860 mots, à 10:30."
+    ))
+    assert "’" in html and "'" not in html
+    assert f"ESS{NBSP}:" in html or "ESS&nbsp;:" in html
+    assert f"«{NNBSP}bien{NNBSP}»{NNBSP}?" in html
+    assert f"Oui{NNBSP}!" in html and f"4{NNBSP};" in html
+    for held in ("199&nbsp;Ko", "88&nbsp;mm", "n°&nbsp;4", f"1{NNBSP}860"):
+        assert held in html
+    assert "10:30" in html  # a time keeps its colon
+
+
+def test_french_typography_ordinals_code_links_and_line_starts() -> None:
+    html = str(render_markdown("Au XIXe siècle, le 1er mai, `l'a : b` et [lien](https://x.org/?a=1) !\nmot\n? fin"))
+    assert "XIX<sup>e</sup>" in html and "1<sup>er</sup>" in html
+    assert "<code>l'a : b</code>" in html  # code is left as written
+    assert 'href="https://x.org/?a=1"' in html and f"</a>{NNBSP}!" in html
+    # A soft line break before « ? » would let it start a line: it becomes a no-break space.
+    assert f"mot{NNBSP}? fin" in html
+    assert "Ce texte" in str(render_markdown("Ce texte"))  # no false ordinal
+
+
+def test_search_text_keeps_the_content_characters() -> None:
+    assert plain_text("L'ESS : oui") == "L'ESS : oui"
