@@ -39,6 +39,8 @@ class CardView:
     icon_url: str
     tint: str
     parts: dict[str, Any] = field(default_factory=dict)
+    #: The tile of the back's all-over pattern (the same image for every card of the deck).
+    back_pattern: str = ""
 
     @property
     def display_url(self) -> str:
@@ -85,6 +87,30 @@ def coloured_icon(print_dir: Path, name: str, colour: str) -> Markup:
 def icon_url(print_dir: Path, name: str, colour: str) -> str:
     """An icon from print/icons/ in `colour` (a validated #rrggbb), as a data: URL for CSS."""
     svg = icon_svg(Path(print_dir), name).replace("currentColor", colour)
+    return "data:image/svg+xml," + quote(svg, safe=" =:/")
+
+
+_SVG_ROOT = re.compile(r"<svg\b([^>]*)>(.*)</svg>", re.DOTALL)
+_SVG_ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
+
+
+def back_pattern_url(print_dir: Path, name: str) -> str:
+    """The tile of a deck back's pattern: the deck's icon, small and faint white, on a half-drop
+    grid (a data: URL; the back's colour shows through)."""
+    match = _SVG_ROOT.search(icon_svg(Path(print_dir), name))
+    if match is None:
+        raise ValueError(f"print/icons/{name}.svg: pas de balise <svg>")
+    attrs = " ".join(
+        f'{key}="{value}"' for key, value in _SVG_ATTR.findall(match.group(1))
+        if key not in ("xmlns", "viewBox", "width", "height")
+    ).replace("currentColor", "#ffffff")
+    inner = match.group(2).replace("currentColor", "#ffffff")
+    icon = f'<g {attrs}>{inner}</g>'
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48" viewBox="0 0 48 48">'
+        f'<g opacity="0.13"><g transform="translate(2 2) scale(0.8333)">{icon}</g>'
+        f'<g transform="translate(26 26) scale(0.8333)">{icon}</g></g></svg>'
+    )
     return "data:image/svg+xml," + quote(svg, safe=" =:/")
 
 
@@ -147,6 +173,7 @@ def card_views(deck: Deck, kit: Kit, *, base_url: str, print_dir: Path) -> list[
     items = deck_items(deck, kit)
     total = len(items)
     white = icon_url(print_dir, deck.icon, "#ffffff")
+    pattern = back_pattern_url(print_dir, deck.icon)
     views = []
     for number, item in enumerate(items, start=1):
         url = resource_url(base_url, item.id)
@@ -161,6 +188,7 @@ def card_views(deck: Deck, kit: Kit, *, base_url: str, print_dir: Path) -> list[
                 icon_url=white,
                 tint=tint(deck.colour, 0.1),
                 parts=card_parts(item, kit, base_url),
+                back_pattern=pattern,
             )
         )
     return views

@@ -16,6 +16,8 @@ import jinja2
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
+from app.kit.markdown import french_html
+
 from .fetcher import PrintURLFetcher
 
 PX_TO_MM = 25.4 / 96
@@ -104,6 +106,8 @@ def _create_resources(print_dir: Path) -> Resources:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Plain texts (titles, names) get the French typography that Markdown content gets.
+    env.filters["fr"] = french_html
     return Resources(print_dir, fetcher, font_config, sheets, env)
 
 

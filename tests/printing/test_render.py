@@ -54,15 +54,17 @@ def test_home_deck_pages_and_mirrored_backs(print_kit: Kit, small_cards: Path, t
     prefs = reader.trailer["/Root"]["/ViewerPreferences"]
     assert prefs["/PrintScaling"] == "/None" and prefs["/Duplex"] == "/DuplexFlipLongEdge"
     grid = home_grid("tarot", paper)
-    # Card numbers "n/5" are printed on the band of the front and at the foot of the back.
+    # Card numbers "n/5" are printed on the fronts only (corner index); the backs carry none.
+    fronts = [_numbers(reader.pages[2 * sheet], count) for sheet in range(2)]
+    assert sorted(n for front in fronts for n in front) == sorted(f"{n}/{count}" for n in range(1, count + 1))
     for sheet in range(2):
-        front = _numbers(reader.pages[2 * sheet], count)
-        back = _numbers(reader.pages[2 * sheet + 1], count)
-        assert set(front) == set(back) and front
-        for number, x_front in front.items():
-            col = int((x_front / MM - grid.x0) // grid.cell_w)
-            back_col = int((back[number] / MM - grid.x0) // grid.cell_w)
-            assert back_col == grid.cols - 1 - col, number
+        assert not _numbers(reader.pages[2 * sheet + 1], count)
+    # The last sheet holds one card, in column 0: its back is in the mirrored column.
+    (x_front,) = fronts[1].values()
+    backs = [x for text, x in _text_positions(reader.pages[3]) if text == deck.title]
+    assert len(backs) == 1
+    assert int((x_front / MM - grid.x0) // grid.cell_w) == 0
+    assert int((backs[0] / MM - grid.x0) // grid.cell_w) == grid.cols - 1
 
 
 def test_home_sheets_draw_cut_marks_and_back_bleeds(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
@@ -117,9 +119,9 @@ def test_shop_edition_has_trim_and_bleed_boxes(print_kit: Kit, small_cards: Path
         assert float(trim.left) - float(bleed.left) == pytest.approx(3 * MM, abs=0.05)
         assert float(bleed.top) - float(trim.top) == pytest.approx(3 * MM, abs=0.05)
         assert float(media.width) > float(bleed.width)  # room for the crop marks
-    # Fronts and backs alternate: the back of card 1 is page 2.
+    # Fronts and backs alternate: the back of card 1 is page 2; the number is on the front.
     assert "Cartes structure" in reader.pages[1].extract_text()
-    assert f"1/{count}" in reader.pages[1].extract_text()
+    assert f"1/{count}" in reader.pages[0].extract_text() and "/" not in reader.pages[1].extract_text()
 
 
 def test_fonts_are_embedded_and_subset(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
