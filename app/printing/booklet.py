@@ -20,7 +20,7 @@ from app.kit.loader import sort_key
 from app.kit.model import Kit, KitItem
 from app.kit.schema import FICHE_PARTS, MOMENTS, REQUIRED_SECTIONS, ItemType
 
-from .cards import MALLETTE_NAME, coloured_icon, euros, markdown_for, render_inline
+from .cards import MALLETTE_NAME, coloured_icon, euros, icon_url, markdown_for, render_inline
 from .decks import Deck
 from .qr import qr_svg, resource_url
 from .theme import CARD_SIZE_LABELS, PAPER_LABELS, PAPERS, TYPE_STYLES, tint
@@ -102,7 +102,9 @@ class BookletBuilder:
             "colour": colour,
             "tint": tint(colour, 0.1),
             "icon": coloured_icon(self.print_dir, icon, colour),
-            "icon_white": coloured_icon(self.print_dir, icon, "#ffffff"),
+            # Decorative icons are drawn as backgrounds: PDF artifacts, not untitled figures.
+            "icon_url": icon_url(self.print_dir, icon, colour),
+            "icon_white_url": icon_url(self.print_dir, icon, "#ffffff"),
         }
 
     def base(self, item: KitItem) -> dict[str, Any]:
@@ -284,4 +286,5 @@ class BookletBuilder:
             "counts": {t.value: len(kit.by_type(t)) for t in ItemType},
             "home_url": self.base_url.split("://", 1)[-1],
             "home_qr": Markup(qr_svg(self.base_url, f"QR code : {self.base_url}")),  # noqa: S704
+            "mallette_icon_url": icon_url(self.print_dir, "mallette", "#ffffff"),
         }

@@ -11,10 +11,17 @@ pages from structure elements, outlines and destinations land on the copied page
 A part may link to another part's destination: WeasyPrint drops internal links whose anchor is
 not in the same document, so such links are written as URIs `DEST_LINK_PREFIX + name` and turned
 into `/Dest` links here. Page labels make the viewer's page numbers match the printed ones.
+
+What a print shop's preflight and a PDF/UA checker ask of the merged file is settled here too:
+every part after the first starts on a recto (a blank page is added after an odd part, so that
+duplex runs stay registered), each embedded font subset gets a name of its own (the parts' subsets
+of one font would otherwise share a name), table header cells say their scope, and the colours
+are declared sRGB by an output intent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -40,6 +47,8 @@ class MergePart:
     bookmark: str | None = None
     label_style: str = "D"
     label_prefix: str = ""
+    #: Start on a recto (odd page): printed duplex, the part's first sheet is its own.
+    recto: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
     for part in parts:
         source = Pdf.open(io.BytesIO(part.data))
         sources.append(source)
+        if part.recto and len(out.pages) % 2:
+            _blank_like(out)
         start = len(out.pages)
         shift = next_key
         with warnings.catch_warnings():
@@ -117,6 +128,7 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
     for key, value in sorted(parent_tree, key=lambda kv: kv[0]):
         nums.append(key)
         nums.append(value)
+    _table_scopes(document)
     root.ParentTree = out.make_indirect(Dictionary(Nums=nums))
     root.ParentTreeNextKey = next_key
     if len(role_map):
@@ -138,6 +150,8 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
         prefs.Duplex = Name.DuplexFlipLongEdge
     out.Root.ViewerPreferences = prefs
     out.Root.PageMode = Name.UseOutlines
+    _rename_font_subsets(out)
+    _output_intent(out)
     _outline(out, outlines, info.group_bookmark)
     _metadata(out, sources[0] if sources else None, info)
     buffer = io.BytesIO()
@@ -147,6 +161,92 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
     tmp.write_bytes(buffer.getvalue())
     tmp.replace(target)
     return pages
+
+
+def _blank_like(out: Pdf) -> None:
+    """Add a blank page of the last page's size (no content, nothing to tag)."""
+    last = out.pages[-1]
+    box = [float(v) for v in last.mediabox]
+    out.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
+
+
+def _table_scopes(document: Dictionary) -> None:
+    """Give every table header cell its /Scope: Column in a header row (or a row of headers
+    only), Row when it heads a row of data cells. WeasyPrint tags TH without it."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[pikepdf.Object] = [document]
+    while stack:
+        element = stack.pop()
+        if isinstance(element, Array):
+            stack.extend(element)
+            continue
+        if not isinstance(element, Dictionary) or element.objgen in seen:
+            continue
+        if element.objgen != (0, 0):
+            seen.add(element.objgen)
+        kids = element.get("/K")
+        if element.get("/S") == Name.TR and kids is not None:
+            cells = [k for k in (kids if isinstance(kids, Array) else [kids]) if isinstance(k, Dictionary)]
+            in_head = element.get("/P") is not None and element.P.get("/S") == Name.THead
+            all_headers = all(c.get("/S") == Name.TH for c in cells)
+            for cell in cells:
+                if cell.get("/S") != Name.TH:
+                    continue
+                attributes = cell.get("/A")
+                if not isinstance(attributes, Dictionary):
+                    attributes = Dictionary(O=Name.Table)
+                    cell.A = attributes
+                attributes.Scope = Name.Column if in_head or all_headers else Name.Row
+        if kids is not None:
+            stack.append(kids)
+
+
+def _rename_font_subsets(out: Pdf) -> None:
+    """Name each embedded font subset by its own glyphs: parts rendered apart give their subsets
+    of one font the same tag (JCZLPB+...), which preflight tools reject as a name clash."""
+    for obj in out.objects:
+        if not isinstance(obj, Dictionary) or obj.get("/Type") != Name.Font:
+            continue
+        descendants = obj.get("/DescendantFonts")
+        font = descendants[0] if isinstance(descendants, Array) and len(descendants) else obj
+        descriptor = font.get("/FontDescriptor")
+        if not isinstance(descriptor, Dictionary):
+            continue
+        program = next((descriptor.get(k) for k in ("/FontFile2", "/FontFile3", "/FontFile")
+                        if descriptor.get(k) is not None), None)
+        name = str(obj.get("/BaseFont", ""))
+        if program is None or "+" not in name:
+            continue
+        digest = hashlib.sha256(program.read_raw_bytes()).digest()
+        tag = "".join(chr(65 + b % 26) for b in digest[:6])
+        renamed = Name("/" + tag + name[name.index("+"):])
+        obj.BaseFont = renamed
+        font.BaseFont = renamed
+        descriptor.FontName = renamed
+
+
+def _srgb_profile() -> bytes:
+    """An sRGB ICC profile (littlecms through Pillow), with a fixed date: same bytes every time."""
+    from PIL import ImageCms
+
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[24:36] = bytes([0x07, 0xEA, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0])  # 2026-01-01 00:00:00
+    return bytes(profile)
+
+
+def _output_intent(out: Pdf) -> None:
+    """Declare the colours as sRGB (every colour in the kit is RGB) for a print shop's RIP."""
+    stream = pikepdf.Stream(out, _srgb_profile())
+    stream.N = 3
+    intent = Dictionary(
+        Type=Name.OutputIntent,
+        S=Name.GTS_PDFA1,
+        OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
+        RegistryName=pikepdf.String("http://www.color.org"),
+        Info=pikepdf.String("sRGB IEC61966-2.1"),
+        DestOutputProfile=out.make_indirect(stream),
+    )
+    out.Root.OutputIntents = Array([out.make_indirect(intent)])
 
 
 def _shift_keys(page: Dictionary, shift: int) -> int:

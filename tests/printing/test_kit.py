@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from app import create_app
 from app.kit import Kit, load_kit
+from app.kit.markdown import french_text
 from app.printing.decks import load_decks
 from app.printing.fetcher import FetchRefused, PrintURLFetcher
 from app.printing.imposition import home_page_count
@@ -120,7 +121,8 @@ def test_booklet_contents_print_the_body_page_numbers(built_kit: KitResult, prin
     reader = PdfReader(built_kit.files[1])
     contents = next(p for p in reader.pages[:front_pages] if "Sommaire" in p.extract_text())
     text = " ".join(contents.extract_text().split())
-    assert re.search(re.escape(fiche.title) + r"[ .]*" + str(body_number) + r"\b", text), text[:400]
+    title = " ".join(french_text(fiche.title).split())  # printed with French typography
+    assert re.search(re.escape(title) + r"[ .]*" + str(body_number) + r"\b", text), text[:400]
     # The contents entry links to the fiche's destination in the same file.
     links = [str(a.Dest) for a in booklet.pages[reader.pages.index(contents)].obj.Annots if "/Dest" in a]
     assert f"item-{fiche.id}" in links
@@ -146,7 +148,7 @@ def test_booklet_qr_codes(built_kit: KitResult, print_kit: Kit, tmp_path: Path) 
     fiches = reader.outline[reader.outline.index(
         next(o for o in reader.outline if not isinstance(o, list) and o.title.startswith("Fiches"))
     ) + 1]
-    first = next(o for o in fiches if not isinstance(o, list) and o.title == wanted.title)
+    first = next(o for o in fiches if not isinstance(o, list) and o.title == french_text(wanted.title))
     page = reader.get_destination_page_number(first)
     pngs = pdf_pages_png(built_kit.files[1], page + 1, page + 1, 100, tmp_path)
     assert decode_qr(pngs[0]) == {f"{BASE_URL}/r/{wanted.id}"}

@@ -1,0 +1,166 @@
+"""The built kit as a print shop's preflight and a PDF/UA checker see it: duplex parity, fonts,
+colour declaration, booklet typography and structure."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import statistics
+import subprocess
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import pikepdf
+from pdfua import Severity, validate
+from print_helpers import BASE_URL, PRINT_DIR
+from pypdf import PdfReader
+from weasyprint.formatting_structure import boxes
+
+from app.kit import Kit
+from app.kit.markdown import french_text
+from app.printing.booklet import BookletBuilder
+from app.printing.kit_builder import KitResult
+from app.printing.merge import MergeInfo, MergePart, merge_pdfs
+from app.printing.render import render_html, resources
+
+SHIPPED_FONTS = re.compile(r"^[A-Z]{6}\+(Atkinson-Hyperlegible|Source-Serif-4)")
+
+
+def _text(pdf: Path, first: int | None = None, last: int | None = None) -> str:
+    args = ["pdftotext", "-enc", "UTF-8"]
+    if first:
+        args += ["-f", str(first), "-l", str(last or first)]
+    return subprocess.run([*args, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _pdf(pages: int) -> bytes:
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(595, 842))
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def test_every_part_starts_on_a_recto(tmp_path: Path) -> None:
+    """Printed duplex in one go, each part's first page is a front: odd parts are padded."""
+    info = MergeInfo("t", "a", "s", "c", datetime(2026, 1, 1), duplex=True, group_bookmark="g")
+    parts = [MergePart(_pdf(3)), MergePart(_pdf(5), "a"), MergePart(_pdf(2), "b"), MergePart(_pdf(1), "c")]
+    pages = merge_pdfs(parts, tmp_path / "m.pdf", info)
+    assert pages == 4 + 6 + 2 + 1
+    merged = pikepdf.open(tmp_path / "m.pdf")
+    with merged.open_outline() as outline:
+        firsts = [merged.pages.index(pikepdf.Page(o.destination[0])) for o in outline.root[0].children]
+    assert firsts == [4, 10, 12]
+
+
+def test_whole_kit_duplex_runs_start_on_rectos(built_kit: KitResult) -> None:
+    whole = pikepdf.open(built_kit.whole_pdf)
+    booklet = pikepdf.open(built_kit.files[1])
+    labels = booklet.Root.PageLabels.Nums
+    assert int(labels[2]) % 2 == 0  # the body starts on a recto
+    with whole.open_outline() as outline:
+        group = next(o for o in outline.root if o.title == "Planches de cartes")
+        starts = [whole.pages.index(pikepdf.Page(o.destination[0])) for o in group.children]
+    assert starts and all(start % 2 == 0 for start in starts), starts
+    for page in whole.pages:  # padding pages are blank
+        if "/StructParents" not in page.obj:
+            assert not page.obj.get("/Contents")
+
+
+def test_only_shipped_fonts_each_subset_named_apart(built_kit: KitResult) -> None:
+    for path in built_kit.files:
+        if path.suffix != ".pdf":
+            continue
+        pdf = pikepdf.open(path)
+        programs: dict[str, set[str]] = defaultdict(set)
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font":
+                name = str(obj.BaseFont)[1:]
+                assert SHIPPED_FONTS.match(name), (path.name, name)
+                font = obj.DescendantFonts[0] if "/DescendantFonts" in obj else obj
+                program = font.FontDescriptor.get("/FontFile2") or font.FontDescriptor.get("/FontFile3")
+                programs[name].add(hashlib.sha256(program.read_raw_bytes()).hexdigest())
+        assert all(len(found) == 1 for found in programs.values()), path.name
+
+
+def test_colours_declared_srgb(built_kit: KitResult) -> None:
+    for path in (built_kit.whole_pdf, built_kit.files[1]):
+        pdf = pikepdf.open(path)
+        (intent,) = pdf.Root.OutputIntents
+        assert str(intent.OutputConditionIdentifier) == "sRGB IEC61966-2.1"
+        profile = intent.DestOutputProfile.read_bytes()
+        assert profile[36:40] == b"acsp" and int(intent.DestOutputProfile.N) == 3
+    assert "RVB" in " ".join(_text(built_kit.files[1], 1, 4).split())
+
+
+def test_pdf_ua_machine_check(built_kit: KitResult) -> None:
+    """pdfua (the machine-checkable PDF/UA-1 rules): no error and no warning on the whole kit."""
+    report = validate(str(built_kit.whole_pdf))
+    problems = [f"{f.rule_id} {f.message}" for f in report.findings if f.severity >= Severity.WARNING]
+    assert not problems, problems[:5]
+
+
+def test_booklet_lines_never_start_with_closing_punctuation(built_kit: KitResult) -> None:
+    lines = [line.strip() for line in _text(built_kit.files[1]).splitlines()]
+    bad = [line for line in lines if line[:1] in ("»", "?", "!", ";", ":")]
+    assert not bad, bad[:10]
+
+
+def test_one_total_per_activity(built_kit: KitResult, print_kit: Kit) -> None:
+    text = _text(built_kit.files[1])
+    assert len(re.findall(r"^Total$", text, re.MULTILINE)) == len(print_kit.by_type("activite"))
+
+
+def test_booklet_measure_and_bookmarks(built_kit: KitResult, print_kit: Kit) -> None:
+    reader = PdfReader(built_kit.files[1])
+    fiche = print_kit.by_type("fiche")[0]
+    first = reader.get_destination_page_number(reader.named_destinations[f"item-{fiche.id}"])
+    lengths = [len(line.strip()) for line in _text(built_kit.files[1], first + 1, first + 3).splitlines()
+               if len(line.strip()) > 35]
+    assert 58 <= statistics.median(lengths) <= 75, statistics.median(lengths)
+    # (pdftotext joins a word broken after its own hyphen with the next line: a few long lines.)
+    assert sorted(lengths)[int(len(lengths) * 0.95)] <= 78, sorted(lengths)[-10:]
+    top = [o.title for o in reader.outline if not isinstance(o, list)]
+    for page in print_kit.by_type("page"):
+        assert french_text(page.title) in top
+
+
+def test_contents_page_numbers_share_one_right_edge(built_kit: KitResult) -> None:
+    out = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "12", str(built_kit.files[1]), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    pages = out.split("<page ")
+    toc = next(p for p in pages if ">Sommaire<" in p)
+    words = re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]+)<', toc)
+    lines: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    for _x0, y, x1, word in words:
+        lines[round(float(y))].append((float(x1), word))
+    ends = [max(line)[0] for line in lines.values() if re.fullmatch(r"\d+|[ivxl]+", max(line)[1])]
+    assert len(ends) > 20
+    assert max(ends) - min(ends) < 1.0, sorted(ends)
+
+
+def test_activity_step_rows_are_never_split(print_kit: Kit) -> None:
+    builder = BookletBuilder(print_kit, base_url=BASE_URL, print_dir=PRINT_DIR)
+    meta = dict.fromkeys(("title", "author", "description", "keywords", "generator"), "t")
+    meta["date"] = "2026-01-01T00:00:00+00:00"
+    context = builder.body_context(paper="a4", meta=meta)
+    context.update(parts=[], dimensions=[], structures=[], letters=[])
+    document = render_html(resources(PRINT_DIR), "booklet-body.html", context, "booklet.css")
+    pages_of: dict[int, set[int]] = defaultdict(set)
+
+    def walk(box: object, page: int) -> None:
+        # Header rows repeat on every page by design; a step row must sit on one page.
+        if isinstance(box, boxes.TableRowGroupBox) and box.is_header:
+            return
+        if isinstance(box, boxes.TableRowBox) and box.element is not None:
+            pages_of[id(box.element)].add(page)
+        for child in getattr(box, "children", ()):
+            walk(child, page)
+
+    for number, page in enumerate(document.pages):
+        walk(page._page_box, number)
+    assert len(pages_of) > 40
+    assert all(len(found) == 1 for found in pages_of.values())
