@@ -99,6 +99,8 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     page.get_by_label("Adresse e-mail").fill("coord@example.org")
     page.get_by_label("Mot de passe").fill("correct horse battery")
     page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(base + "/")
+    page.get_by_role("button", name="Menu").click()  # the phone header folds the menu away
     page.get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="Candidatures à l'appel").click()
     assert reference in page.content()
