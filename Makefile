@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-HOST   ?= 0.0.0.0
 PORT   ?= 5000
 
 .PHONY: install system-deps run test lint typecheck validate bench translations clean
@@ -30,16 +29,17 @@ system-deps:
 validate: install
 	$(BIN)/mallette validate --strict
 
+# `make run SERVE_ARGS=--lan` serves the local network (QR codes then carry this computer's address).
+SERVE_ARGS ?=
+
+# prebuild-kit makes the default kit for http://127.0.0.1:5000; with --lan, the job worker that
+# `mallette serve` starts builds the one for the local-network address.
 run: install
 	$(BIN)/mallette validate
 	$(BIN)/mallette index
 	$(BIN)/mallette prebuild-kit
 	$(BIN)/mallette demo
-	@echo ""
-	@echo "  Mallette est servie sur http://127.0.0.1:$(PORT)/"
-	@echo "  (participant·es sur le réseau local : http://<adresse-de-ce-poste>:$(PORT)/)"
-	@echo ""
-	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+	$(BIN)/mallette serve --port $(PORT) $(SERVE_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -25,6 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     if test_config:
         app.config.update(test_config)
+    if not app.config.get("JOB_QUEUE_FILE"):
+        from .jobs import default_queue_file
+
+        app.config["JOB_QUEUE_FILE"] = str(default_queue_file(str(app.config["DATABASE_URL"]), instance))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(instance)
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)

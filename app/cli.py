@@ -68,6 +68,7 @@ def register_commands(app: Flask) -> None:
     register_backup_commands(app)
     register_demo_commands(app)
     register_after_commands(app)
+    register_job_commands(app)
 
     @app.cli.command("index")
     def index_command() -> None:
@@ -223,6 +224,40 @@ def register_backup_commands(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"Base restaurée depuis {report.path} : {report.rows} lignes vérifiées "
                    f"({len(report.manifest['tables'])} tables).")
+
+
+# -- jobs and serving ------------------------------------------------------------------------------
+
+
+def register_job_commands(app: Flask) -> None:
+    """`mallette worker`: the job worker (kit builds)."""
+
+    @app.cli.command("worker")
+    @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+                  help="Travaux menés en même temps (chaque construction de kit utilise déjà tous les cœurs).")
+    def worker_command(workers: int) -> None:
+        """Lance le poste de travail : construit les kits demandés depuis le site (Ctrl-C pour arrêter)."""
+        from .jobs import run_worker
+
+        run_worker(app, workers=workers)
+
+
+@cli.command("serve", with_appcontext=False)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Processus gunicorn qui répondent aux pages.")
+@click.option("--host", default=None,
+              help="Adresse d'écoute (127.0.0.1 par défaut ; toutes les interfaces avec --lan).")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--lan", is_flag=True,
+              help="Sert le réseau local : écoute sur toutes les interfaces et met l'adresse locale du poste "
+                   "dans les QR codes (sauf si MALLETTE_BASE_URL est défini).")
+@click.option("--job-workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Travaux menés en même temps par le poste de travail.")
+def serve_command(workers: int, host: str | None, port: int, lan: bool, job_workers: int) -> None:
+    """Sert Mallette : gunicorn et le poste de travail ensemble ; Ctrl-C arrête les deux."""
+    from .serving import serve
+
+    sys.exit(serve(workers=workers, host=host, port=port, lan=lan, job_workers=job_workers))
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ ENVIRONMENT = {
     "MALLETTE_CONTENT_DIR": "CONTENT_DIR",
     "MALLETTE_BUILD_DIR": "BUILD_DIR",
     "MALLETTE_PRINT_CACHE_MB": "PRINT_CACHE_MB",
+    "MALLETTE_BUILDS_MB": "BUILDS_MB",
     "REDIS_URL": "REDIS_URL",
     "MALLETTE_TRUSTED_HOSTS": "TRUSTED_HOSTS",
     "MALLETTE_PROXIES": "PROXIES",
@@ -42,7 +43,11 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "BUILD_DIR": str(instance_path / "builds"),
         #: Size budget of the print cache (BUILD_DIR/.print-cache), in MiB.
         "PRINT_CACHE_MB": 512,
-        "BASE_URL": "http://localhost:5000",
+        #: Disk budget of finished kit builds (BUILD_DIR/<key>/), in MiB; the prebuilt kit always stays.
+        "BUILDS_MB": 2048,
+        #: Builds that may wait or run at once; past it a request is turned away (429).
+        "MAX_QUEUED_BUILDS": 20,
+        "BASE_URL": "http://127.0.0.1:5000",
         "AUTO_INDEX": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -94,7 +95,43 @@ class ContentState(SQLModel, table=True):
     indexed_at: datetime = Field(default_factory=utcnow)
 
 
-class KitBuild(SQLModel, table=True):
+# == Background jobs ================================================================================
+# A long job (a kit build; agenda and report PDFs next) is a row of its own table with the `JobState`
+# columns: every web worker reads its status and progress there, the job worker (`app/jobs.py`)
+# claims it with a conditional UPDATE and keeps a lease on it while it runs.
+
+
+class JobStatus(StrEnum):
+    """Where a job stands. `expired`: its files were removed to keep within the disk budget."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class JobState(SQLModel):
+    """The columns every job table has (status, progress as a code with parameters, lease)."""
+
+    status: JobStatus = Field(default=JobStatus.QUEUED, sa_type=StrEnumType(JobStatus), index=True)
+    progress: int = 0
+    #: A progress code (see `app.jobs`), translated by the web layer, and its parameters.
+    message: str = Field(default="", max_length=500)
+    message_params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: Why it failed, as a code.
+    error: str = Field(default="", max_length=100)
+    attempts: int = 0
+    #: Until when the worker running it is known alive (renewed by its heartbeat).
+    lease_until: datetime | None = None
+    worker: str = Field(default="", max_length=100)
+    version: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class KitBuild(JobState, table=True):
     """A territory kit build requested from the web app, cached by its options and content."""
 
     __tablename__ = "kit_build"
@@ -102,12 +139,9 @@ class KitBuild(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(index=True, unique=True, max_length=64)
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=20)
-    progress: int = 0
-    message: str = Field(default="", max_length=500)
     files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime | None = None
+    #: The last download of one of its files (the retention policy removes the least recent first).
+    last_used_at: datetime | None = None
 
 
 # == Facilitation ===================================================================================

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from .booklet import DeckEntry
 from .cache import atomic_write
 from .cards import MALLETTE_NAME
 from .merge import MergeInfo, MergePart, merge_pdfs
-from .options import PIPELINE_VERSION, KitOptions
+from .options import PIPELINE_VERSION, KitOptions, ProgressFn, Step
 from .parts import Rendered
 
 
@@ -41,7 +40,7 @@ def assemble(
     out_dir: Path,
     slug: str,
     date: datetime,
-    report: Callable[[int, str], None],
+    report: ProgressFn,
 ) -> tuple[list[Path], Path, Path, int]:
     """Write the booklet, the decks, the whole kit and the ZIP: (files, whole PDF, ZIP, pages)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -64,7 +63,7 @@ def assemble(
     whole_path = out_dir / f"{slug}-mallette-complete.pdf"
     pages = merge_pdfs(booklet_parts + deck_parts, whole_path, merge_info(options, date, booklet=False))
     files.insert(0, whole_path)
-    report(95, "Création de l'archive ZIP")
+    report(95, Step.ZIPPING, {})
     zip_path = out_dir / f"{slug}-mallette.zip"
     write_zip(zip_path, files, date)
     files.append(zip_path)

@@ -12,8 +12,32 @@ import click
 from app.kit import load_kit
 
 from .decks import DeckError
-from .kit_builder import KitOptions, build_kit
+from .kit_builder import KitOptions, Step, build_kit
 from .render import PrintError
+
+#: The command line's words for each build step.
+STEP_TEXT = {
+    Step.PREPARING: "Préparation de la mallette",
+    Step.UP_TO_DATE: "Mallette prête (déjà à jour)",
+    Step.PARTS_CACHED: "{done} partie(s) déjà prête(s), {pending} à composer",
+    Step.ASSEMBLING: "Assemblage du PDF complet",
+    Step.ZIPPING: "Création de l'archive ZIP",
+    Step.READY: "Mallette prête",
+}
+PART_TEXT = {
+    "body": "Livret : fiches, activités, grille, structures et glossaire composé",
+    "front": "Livret : couverture, colophon et sommaire composé",
+    "deck": "Jeu « {deck} » composé",
+}
+
+
+def step_text(step: Step, params: dict[str, Any]) -> str:
+    """A build step in French, for the command line."""
+    template = PART_TEXT.get(str(params.get("part")), "") if step == Step.PART_DONE else STEP_TEXT.get(step, "")
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
 
 
 def run_build_kit(
@@ -49,8 +73,8 @@ def run_build_kit(
         raise click.BadParameter(str(exc)) from exc
     started = time.perf_counter()
 
-    def progress(percent: int, message: str) -> None:
-        click.echo(f"[{percent:3d} %] {message}", err=True)
+    def progress(percent: int, step: Step, params: dict[str, Any]) -> None:
+        click.echo(f"[{percent:3d} %] {step_text(step, params)}", err=True)
 
     try:
         kit_result = build_kit(

@@ -23,14 +23,14 @@ from .cache import DEFAULT_BUDGET_BYTES, get_part, prune, put_part, restore, sav
 from .decks import deck_items
 from .fingerprint import assets_hash, body_key, content_date, deck_key, front_key, sha
 from .imposition import home_page_count, shop_page_count
-from .options import EDITIONS, PAPER_CHOICES, PIPELINE_VERSION, KitOptions, KitResult, ProgressFn, slugify
+from .options import EDITIONS, PAPER_CHOICES, PIPELINE_VERSION, KitOptions, KitResult, ProgressFn, Step, slugify
 from .parallel import run_parts
-from .parts import Job, Part, Rendered, body_items, part_label, select_decks
+from .parts import Job, Part, Rendered, body_items, part_params, select_decks
 from .render import CardOverflowError
 from .single import render_card_pdf, render_deck_pdf
 
 __all__ = [
-    "EDITIONS", "PAPER_CHOICES", "PIPELINE_VERSION", "KitOptions", "KitResult", "ProgressFn", "build_kit",
+    "EDITIONS", "PAPER_CHOICES", "PIPELINE_VERSION", "KitOptions", "KitResult", "ProgressFn", "Step", "build_kit",
     "render_card_pdf", "render_deck_pdf", "slugify",
 ]
 
@@ -48,16 +48,16 @@ def build_kit(
     workers: int | None = None,
     cache_budget_bytes: int = DEFAULT_BUDGET_BYTES,
 ) -> KitResult:
-    """Build a territory kit into `out_dir`; report progress as (percent, French message).
+    """Build a territory kit into `out_dir`; report progress as (percent, `Step`, parameters).
 
     Raises `PrintError` (e.g. `CardOverflowError` naming every card whose text overflows) and
     `DeckError` for invalid deck files. `cache_dir` defaults to `<out_dir>/../.print-cache`; once
     it outgrows `cache_budget_bytes`, its least recently used files are dropped.
     """
-    report = progress or (lambda _p, _m: None)
+    report: ProgressFn = progress or (lambda _percent, _step, _params: None)
     out_dir, print_dir, cards_dir = Path(out_dir), Path(print_dir), Path(cards_dir)
     cache = Path(cache_dir) if cache_dir is not None else out_dir.resolve().parent / ".print-cache"
-    report(0, "Préparation de la mallette")
+    report(0, Step.PREPARING, {})
     decks = select_decks(kit, options, cards_dir, print_dir)
     assets = assets_hash(print_dir)
     slug = slugify(options.territory)
@@ -84,7 +84,7 @@ def build_kit(
     if manifest_path.is_file():
         result = restore(manifest_path, cache, out_dir)
         if result is not None:
-            report(100, "Mallette prête (déjà à jour)")
+            report(100, Step.UP_TO_DATE, {})
             return result
 
     rendered: dict[str, Rendered] = {}
@@ -97,7 +97,7 @@ def build_kit(
             pending.append(part)
     done = len(rendered)
     total = len(parts)
-    report(5, f"{done} partie(s) déjà prête(s), {len(pending)} à composer")
+    report(5, Step.PARTS_CACHED, {"done": done, "pending": len(pending)})
 
     job = Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir)
     overflows: list[tuple[str, str, float]] = []
@@ -110,16 +110,16 @@ def build_kit(
         else:
             rendered[fresh.name] = fresh
             put_part(cache, keys[fresh.name], fresh)
-        report(5 + int(80 * done / total), part_label(fresh.name, job) + " composé")
+        report(5 + int(80 * done / total), Step.PART_DONE, part_params(fresh.name, job))
     if overflows:
         raise CardOverflowError(sorted(overflows), {i.id: i.path for i in kit})
 
-    report(88, "Assemblage du PDF complet")
+    report(88, Step.ASSEMBLING, {})
     files, whole_path, zip_path, pages = assemble(
         rendered, entries, options, out_dir, slug, content_date(kit), report
     )
     used = save_manifest(manifest_path, cache, files, whole_path, zip_path, pages)
     used += [cache / "parts" / f"{p.key}.{ext}" for p in parts for ext in ("pdf", "json")]
     prune(cache, cache_budget_bytes, keep=used)
-    report(100, "Mallette prête")
+    report(100, Step.READY, {})
     return KitResult(files=files, zip_path=zip_path, whole_pdf=whole_path, pages=pages)

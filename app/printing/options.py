@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,25 @@ PIPELINE_VERSION = "2"
 PAPER_CHOICES = tuple(PAPERS)
 EDITIONS = ("home", "shop")
 MAX_OFFSET_MM = 10.0
-ProgressFn = Callable[[int, str], None]
+
+
+class Step(StrEnum):
+    """What a build is doing, reported with its percentage and parameters (the web layer and the
+    command line word it in their own language)."""
+
+    PREPARING = "preparing"
+    UP_TO_DATE = "up-to-date"
+    #: params: done, pending (numbers of parts)
+    PARTS_CACHED = "parts-cached"
+    #: params: part ("body", "front" or "deck"), deck (its title, for a deck)
+    PART_DONE = "part-done"
+    ASSEMBLING = "assembling"
+    ZIPPING = "zipping"
+    READY = "ready"
+
+
+#: progress(percent, step, params)
+ProgressFn = Callable[[int, Step, dict[str, Any]], None]
 
 
 def clean_territory_name(name: str) -> str:

@@ -185,14 +185,11 @@ def run_part(job: Job, name: str, key: str, body_pages: dict[str, int] | None = 
     return Rendered(name, data, pages, overflows, {})
 
 
-def part_label(name: str, job: Job) -> str:
-    """What a part is, for the progress messages."""
-    if name == "body":
-        return "Livret : fiches, activités, grille, structures et glossaire"
-    if name == "front":
-        return "Livret : couverture, colophon et sommaire"
-    deck = job.decks[name.split(":", 1)[1]]
-    return f"Jeu « {deck.title} »"
+def part_params(name: str, job: Job) -> dict[str, str]:
+    """What a part is, as progress parameters: {"part": "body" | "front" | "deck", "deck": title}."""
+    if name in ("body", "front"):
+        return {"part": name}
+    return {"part": "deck", "deck": job.decks[name.split(":", 1)[1]].title}
 
 
 def select_decks(kit: Kit, options: KitOptions, cards_dir: Path, print_dir: Path) -> list[Deck]:

@@ -133,23 +133,23 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("PREBUILD_DEFAULT_KIT", not app.testing)
 
     from .. import get_state
+    from ..jobs import init_jobs
     from .builds import BuildService
     from .commons import bp as commons_bp
     from .downloads import bp as downloads_bp
-    from .downloads import prebuild_command, prebuild_default_kit_once
+    from .downloads import prebuild_command
     from .errors import register_error_handlers
     from .kit_pages import bp as kit_bp
     from .printing_api import install_pipeline
 
+    install_pipeline(app)
+    engine = get_state(app).engine
     app.extensions["mallette_builds"] = BuildService(
-        get_state(app).engine,
+        engine,
+        init_jobs(app, engine),
         build_dir=Path(app.config["BUILD_DIR"]),
-        base_url=app.config["BASE_URL"],
-        print_dir=Path(app.config["PRINT_DIR"]),
-        cards_dir=Path(app.config["CARDS_DIR"]),
-        pipeline=install_pipeline(app),
-        max_active=int(app.config.get("MAX_ACTIVE_BUILDS", 4)),
-        cache_budget_bytes=int(app.config["PRINT_CACHE_MB"]) * 1024 * 1024,
+        base_url=str(app.config["BASE_URL"]),
+        max_queued=int(app.config.get("MAX_QUEUED_BUILDS", 20)),
     )
     from .auth import init_auth
     from .input_guard import init_input_guard
@@ -175,7 +175,6 @@ def init_web(app: Flask) -> None:
     app.add_url_rule("/langue/<lang>", "set_language", set_language)
     app.context_processor(_template_globals)
     app.after_request(_security_headers)
-    app.before_request(prebuild_default_kit_once)
     app.cli.add_command(prebuild_command)
     register_error_handlers(app)
 

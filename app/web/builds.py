@@ -1,9 +1,14 @@
-"""Territory kit builds requested from the web: claimed once in the `kit_build` table, run in a
-background thread, served from `BUILD_DIR/<key>/`.
+"""Territory kit builds seen from the web: ask for one (a `kit_build` row, then the job queue), read
+its status and progress, serve its files from `BUILD_DIR/<key>/`. The build itself runs in the job
+worker (`app/jobs.py`); nothing here renders.
 
-A build is identified by `KitOptions.cache_key(content_hash)`: the same options on the same content
-give the same key, so a finished build is reused and concurrent requests for one kit build it once
-(the unique key decides who builds; a conditional UPDATE decides who re-runs a failed or stale one).
+A build is identified by its options, the content version and the address its QR codes carry
+(`build_key`): the same options on the same content give the same key, so a finished build is
+reused and concurrent requests for one kit build it once (the unique key decides who inserts; a
+conditional UPDATE decides who re-queues a failed or expired one). Requests beyond the workers
+wait in the queue; only past `MAX_QUEUED_BUILDS` waiting or running builds is a request turned
+away (429), and that count-then-insert runs under one lock on every backend (SQLite's write lock,
+a PostgreSQL advisory lock).
 """
 
 from __future__ import annotations
@@ -11,32 +16,33 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import shutil
-import threading
-import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import Flask, current_app
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..db import read_session, write_session
+from ..clock import Clock, SystemClock
+from ..db import StaleVersion, read_session, serialise, update_if_version, write_session
+from ..jobs import JobQueue
 from ..kit import Kit
-from ..models import KitBuild, utcnow
-from ..printing.cache import DEFAULT_BUDGET_BYTES
-from .printing_api import PrintPipeline
+from ..models import JobStatus, KitBuild
+from ..printing.options import KitOptions
 
 log = logging.getLogger(__name__)
 
 KEY_PATTERN = re.compile(r"^[0-9a-f]{16,64}$")
-ACTIVE = ("pending", "running")
-#: A pending or running build older than this is taken as abandoned (its worker died) and re-run.
-STALE_AFTER = timedelta(minutes=20)
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+KIND = "kit-build"
+#: The territory name printed on the cover of the prebuilt kit.
+DEFAULT_TERRITORY = "Tous territoires"
+#: A download records its use at most this often (the retention policy needs no finer grain).
+TOUCH_EVERY = timedelta(minutes=5)
 
 
 class TooBusy(Exception):
@@ -47,10 +53,14 @@ class TooBusy(Exception):
 class BuildView:
     """A snapshot of a `KitBuild` row, safe to use once the session is closed."""
 
+    id: int
     key: str
-    status: str
+    status: JobStatus
     progress: int
     message: str
+    message_params: dict[str, Any]
+    error: str
+    attempts: int
     files: tuple[str, ...]
     options: dict[str, Any]
     created_at: datetime
@@ -59,64 +69,81 @@ class BuildView:
     @property
     def done(self) -> bool:
         """True once the files are ready."""
-        return self.status == "done"
+        return self.status == JobStatus.DONE
 
     @property
     def failed(self) -> bool:
         """True when the build stopped on an error."""
-        return self.status == "failed"
+        return self.status == JobStatus.FAILED
+
+    @property
+    def expired(self) -> bool:
+        """True when its files were removed (disk budget): ask for it again."""
+        return self.status == JobStatus.EXPIRED
+
+    @property
+    def queued(self) -> bool:
+        """True while it waits for a free worker."""
+        return self.status == JobStatus.QUEUED
 
     @classmethod
     def of(cls, row: KitBuild) -> BuildView:
         """Snapshot a row."""
+        assert row.id is not None
         return cls(
+            id=row.id,
             key=row.key,
-            status=row.status,
+            status=JobStatus(row.status),
             progress=row.progress,
             message=row.message,
+            message_params=dict(row.message_params or {}),
+            error=row.error,
+            attempts=row.attempts,
             files=tuple(row.files or ()),
             options=dict(row.options or {}),
-            created_at=_aware(row.created_at),
-            finished_at=_aware(row.finished_at) if row.finished_at else None,
+            created_at=row.created_at,
+            finished_at=row.finished_at,
         )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def options_data(options: Any) -> dict[str, Any]:
-    """KitOptions as JSON-ready data."""
+def options_data(options: KitOptions, content_hash: str) -> dict[str, Any]:
+    """KitOptions as JSON-ready data, with the content version they were asked on."""
     data = dataclasses.asdict(options)
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+    data = {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+    data["content"] = content_hash
+    return data
+
+
+def default_options(app: Flask | None = None) -> KitOptions:
+    """The options of the prebuilt kit: every deck, A4, home edition."""
+    config = (app or current_app).config
+    territory = config.get("DEFAULT_KIT_TERRITORY") or DEFAULT_TERRITORY
+    return KitOptions(territory=territory, paper="a4", edition="home")
+
+
+def build_key(options: KitOptions, content_hash: str, base_url: str) -> str:
+    """A build's key: its options, the content version and the address its QR codes carry."""
+    return options.cache_key(f"{content_hash}|{base_url.rstrip('/')}")
+
+
+def default_key(app: Flask) -> str:
+    """The key of the prebuilt kit on the app's current content."""
+    from .. import get_state
+
+    return build_key(default_options(app), get_state(app).kit.content_hash, str(app.config["BASE_URL"]))
 
 
 class BuildService:
-    """Starts, tracks and serves kit builds for one app (one per process)."""
+    """Asks for, tracks and serves kit builds for one app."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        build_dir: Path,
-        base_url: str,
-        print_dir: Path,
-        cards_dir: Path,
-        pipeline: PrintPipeline,
-        max_active: int = 4,
-        cache_budget_bytes: int = DEFAULT_BUDGET_BYTES,
-    ) -> None:
+    def __init__(self, engine: Engine, queue: JobQueue, *, build_dir: Path, base_url: str, max_queued: int = 20,
+                 clock: Clock | None = None) -> None:
         self.engine = engine
-        self.cache_budget_bytes = cache_budget_bytes
-        self.build_dir = build_dir
         self.base_url = base_url.rstrip("/")
-        self.print_dir = print_dir
-        self.cards_dir = cards_dir
-        self.pipeline = pipeline
-        self.max_active = max_active
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-build")
-        self.futures: dict[str, Future[None]] = {}
-        self._lock = threading.Lock()
+        self.queue = queue
+        self.build_dir = build_dir
+        self.max_queued = max_queued
+        self.clock: Clock = clock or SystemClock()
 
     # -- queries -------------------------------------------------------------------------
 
@@ -128,10 +155,20 @@ class BuildService:
             row = session.exec(select(KitBuild).where(KitBuild.key == key)).first()
             return BuildView.of(row) if row else None
 
-    def key_for(self, kit: Kit, options: Any) -> str:
-        """The cache key of these options on this content."""
-        key: str = options.cache_key(kit.content_hash)
-        return key
+    def key_for(self, kit: Kit, options: KitOptions) -> str:
+        """The cache key of these options on this content, for this app's address."""
+        return build_key(options, kit.content_hash, self.base_url)
+
+    def ahead(self, build: BuildView) -> int:
+        """How many builds wait or run before this queued one."""
+        if not build.queued:
+            return 0
+        with read_session(self.engine) as session:
+            statement = select(func.count()).select_from(KitBuild).where(
+                KitBuild.status.in_(ACTIVE), KitBuild.id != build.id,  # type: ignore[attr-defined]
+                (KitBuild.status == JobStatus.RUNNING) | (KitBuild.created_at <= build.created_at),
+            )
+            return int(session.exec(statement).one())
 
     def file_path(self, build: BuildView, name: str) -> Path | None:
         """The path of one listed file of a finished build, or None."""
@@ -140,134 +177,96 @@ class BuildService:
         path = self.build_dir / build.key / name
         return path if path.is_file() else None
 
-    # -- starting ------------------------------------------------------------------------
+    def touch(self, build: BuildView) -> None:
+        """Record a download (the retention policy removes the least recently downloaded first)."""
+        now = self.clock.now()
+        table: Any = KitBuild
+        with write_session(self.engine) as session:
+            session.execute(
+                update(table)
+                .where(table.id == build.id, table.last_used_at.is_(None) | (table.last_used_at < now - TOUCH_EVERY))
+                .values(last_used_at=now)
+            )
 
-    def start(self, kit: Kit, options: Any) -> BuildView:
-        """Return the build for these options, starting it unless it is done or under way.
+    # -- asking ---------------------------------------------------------------------------
 
-        Raises `TooBusy` when a new build would exceed the number of active builds.
+    def request(self, kit: Kit, options: KitOptions) -> BuildView:
+        """The build for these options: queued unless it is done or under way.
+
+        Raises `TooBusy` when `max_queued` builds already wait or run.
         """
-        key = self.key_for(kit, options)
-        view, claimed = self._claim(key, options_data(options))
-        if claimed:
-            self._submit(key, kit, options)
+        view, queued = self.claim(kit, options)
+        if queued:
+            self.queue.enqueue(KIND, view.id)
         return view
 
-    def _needs_rerun(self, view: BuildView) -> bool:
-        if view.failed:
-            return True
-        if view.status in ACTIVE:
-            return utcnow() - view.created_at > STALE_AFTER
-        if view.done:
-            return any(not (self.build_dir / view.key / name).is_file() for name in view.files)
-        return True
-
-    def _active(self, session: Session) -> int:
-        fresh = utcnow() - STALE_AFTER
-        statement = select(func.count()).select_from(KitBuild).where(
-            KitBuild.status.in_(ACTIVE), KitBuild.created_at > fresh  # type: ignore[attr-defined]
-        )
-        return int(session.exec(statement).one())
-
-    def _claim(self, key: str, data: dict[str, Any]) -> tuple[BuildView, bool]:
-        """Insert the build row, or take over a failed/stale one; say whether we must run it."""
+    def claim(self, kit: Kit, options: KitOptions) -> tuple[BuildView, bool]:
+        """Insert the build row as queued, or queue a failed/expired/broken one again; say whether
+        this call queued it (and so must send it to the workers)."""
+        key = self.key_for(kit, options)
+        data = options_data(options, kit.content_hash)
         try:
             with write_session(self.engine) as session:
+                serialise(session.connection(), "mallette-kit-build-claim")
                 row = session.exec(select(KitBuild).where(KitBuild.key == key)).first()
                 if row is None:
-                    if self._active(session) >= self.max_active:
-                        raise TooBusy
-                    row = KitBuild(key=key, options=data, status="pending", progress=0)
+                    self._check_room(session)
+                    row = KitBuild(key=key, options=data, status=JobStatus.QUEUED, created_at=self.clock.now())
                     session.add(row)
                     session.flush()
                     return BuildView.of(row), True
                 view = BuildView.of(row)
                 if not self._needs_rerun(view):
                     return view, False
-                if self._active(session) >= self.max_active:
-                    raise TooBusy
-                now = utcnow()
-                result = session.execute(
-                    update(KitBuild)
-                    .where(KitBuild.id == row.id, KitBuild.status == row.status)  # type: ignore[arg-type]
-                    .values(status="pending", progress=0, message="", files=[], options=data,
-                            created_at=now, finished_at=None)
-                )
-                if getattr(result, "rowcount", 0) != 1:  # someone else took it over first
-                    return view, False
-                return dataclasses.replace(view, status="pending", progress=0, message="", files=(),
-                                           created_at=now, finished_at=None), True
-        except IntegrityError:
-            # Another process inserted the same key between our read and our insert.
+                self._check_room(session)
+                now = self.clock.now()
+                update_if_version(session, KitBuild, row.id, row.version, status=JobStatus.QUEUED, progress=0,
+                                  message="", message_params={}, error="", attempts=0, files=[], options=data,
+                                  created_at=now, started_at=None, finished_at=None, lease_until=None)
+                return dataclasses.replace(view, status=JobStatus.QUEUED, progress=0, message="",
+                                           message_params={}, error="", attempts=0, files=(), created_at=now,
+                                           finished_at=None), True
+        except (IntegrityError, StaleVersion):
+            # Another worker inserted or re-queued the same key between our read and our write.
             existing = self.get(key)
             if existing is None:
                 raise
             return existing, False
 
-    def _submit(self, key: str, kit: Kit, options: Any) -> None:
-        with self._lock:
-            self.futures[key] = self.executor.submit(self._run, key, kit, options)
+    def _needs_rerun(self, view: BuildView) -> bool:
+        if view.failed or view.expired:
+            return True
+        if view.done:
+            return any(not (self.build_dir / view.key / name).is_file() for name in view.files)
+        return False  # queued or running: the workers (and their reaper) see to it
 
-    # -- running -------------------------------------------------------------------------
+    def _check_room(self, session: Session) -> None:
+        statement = select(func.count()).select_from(KitBuild).where(
+            KitBuild.status.in_(ACTIVE)  # type: ignore[attr-defined]
+        )
+        if int(session.exec(statement).one()) >= self.max_queued:
+            raise TooBusy
 
-    def _set(self, key: str, **values: Any) -> None:
-        with write_session(self.engine) as session:
-            session.execute(update(KitBuild).where(KitBuild.key == key).values(**values))  # type: ignore[arg-type]
+    def build_now(self, kit: Kit, options: KitOptions) -> BuildView:
+        """Build in this process, now, with every core (`mallette prebuild-kit`); a failed build is
+        tried again, a done one is kept."""
+        view, queued = self.claim(kit, options)
+        if queued or view.queued:
+            self.queue.render_workers = None
+            self.queue.run(KIND, view.id)
+        return self.get(view.key) or view
 
-    def _run(self, key: str, kit: Kit, options: Any) -> None:
-        """Build the kit into a temporary folder, then move it to `BUILD_DIR/<key>/`."""
-        self.build_dir.mkdir(parents=True, exist_ok=True)
-        work = self.build_dir / f".{key}.{uuid.uuid4().hex[:8]}"
-        work.mkdir()
-        last = [-1]
+    def ensure_default(self, app: Flask) -> BuildView | None:
+        """Queue the prebuilt kit unless it exists (done, under way, or failed: a failed one waits
+        for `mallette prebuild-kit --force` rather than failing again at every start)."""
+        from .. import get_state
 
-        def progress(percent: int, message: str) -> None:
-            percent = max(0, min(int(percent), 99))
-            if percent != last[0]:
-                last[0] = percent
-                self._set(key, status="running", progress=percent, message=str(message)[:500])
-
+        kit = get_state(app).kit
+        options = default_options(app)
+        existing = self.get(self.key_for(kit, options))
+        if existing is not None and existing.failed:
+            return existing
         try:
-            self._set(key, status="running", progress=0, message="")
-            result = self.pipeline.build_kit(
-                kit, options, work, base_url=self.base_url, print_dir=self.print_dir,
-                cards_dir=self.cards_dir, progress=progress, cache_budget_bytes=self.cache_budget_bytes,
-                # One process: forking a multi-threaded web worker is unsafe (locks held by other threads).
-                workers=1,
-            )
-            files = _relative_files([*result.files, result.whole_pdf, result.zip_path], work)
-            final = self.build_dir / key
-            if final.exists():
-                shutil.rmtree(final)
-            work.rename(final)
-            self._set(key, status="done", progress=100, message="", files=files, finished_at=utcnow())
-        except Exception as exc:
-            log.exception("kit build %s failed", key)
-            shutil.rmtree(work, ignore_errors=True)
-            self._set(key, status="failed", message=f"{type(exc).__name__}: {exc}"[:500],
-                      finished_at=utcnow())
-        finally:
-            with self._lock:
-                self.futures.pop(key, None)
-
-    def wait(self, key: str, timeout: float | None = None) -> None:
-        """Wait for this process's run of a build, if any (tests, CLI)."""
-        with self._lock:
-            future = self.futures.get(key)
-        if future is not None:
-            future.result(timeout=timeout)
-
-
-def _relative_files(paths: list[Path], root: Path) -> list[str]:
-    """Paths under `root`, relative and without repeats: deck PDFs first, then the whole kit, then the ZIP."""
-    seen: list[str] = []
-    resolved_root = root.resolve()
-    for path in paths:
-        try:
-            rel = Path(path).resolve().relative_to(resolved_root).as_posix()
-        except ValueError:
-            log.warning("build file outside its folder ignored: %s", path)
-            continue
-        if rel not in seen and (root / rel).is_file():
-            seen.append(rel)
-    return seen
+            return self.request(kit, options)
+        except TooBusy:
+            return None

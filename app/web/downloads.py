@@ -31,8 +31,9 @@ from .. import get_state
 from ..kit import Kit
 from ..printing.decks import Deck
 from ..printing.options import KitOptions
+from ..serving import is_loopback_url
 from . import printing_api
-from .builds import BuildService, BuildView, TooBusy
+from .builds import DEFAULT_TERRITORY, BuildService, BuildView, TooBusy, default_key, default_options
 from .errors import error_response
 from .rendering import render, wants_partial
 
@@ -42,8 +43,7 @@ bp = Blueprint("downloads", __name__)
 #: Letters of any script, digits, and the punctuation place names use: apostrophes (' ’), hyphen,
 #: en and em dashes (as word processors type "Pays d'Aix – Durance"), middle dot, slash, brackets.
 TERRITORY_PATTERN = r"^[^\W_][\w .,'’()/&·‐‑–—-]*$"
-#: The territory name printed on the cover of the prebuilt kit.
-DEFAULT_TERRITORY = "Tous territoires"
+__all__ = ["DEFAULT_TERRITORY", "bp", "default_options", "prebuild_command"]
 PAPERS = [SelectChoice("a4", "A4"), SelectChoice("letter", "Letter (US)")]
 
 
@@ -103,23 +103,34 @@ def _form(decks: list[tuple[Deck, int]]) -> KitForm:
     return form
 
 
-def default_options(app: Flask | None = None) -> KitOptions:
-    """The options of the prebuilt kit: every deck, A4, home edition."""
-    config = (app or current_app).config
-    territory = config.get("DEFAULT_KIT_TERRITORY") or DEFAULT_TERRITORY
-    return KitOptions(territory=territory, paper="a4", edition="home")
+def _default_build() -> BuildView | None:
+    """The prebuilt kit's build, if `mallette prebuild-kit` or the worker made it (a page never starts one)."""
+    return _service().get(default_key(current_app))
 
 
-def _default_build(kit: Kit) -> BuildView | None:
-    """The default kit's build; started (once) when prebuilding is enabled."""
-    service = _service()
-    options = default_options()
-    if current_app.config.get("PREBUILD_DEFAULT_KIT"):
-        try:
-            return service.start(kit, options)
-        except TooBusy:
-            pass
-    return service.get(service.key_for(kit, options))
+#: What each progress code says (codes come from `app.printing.options.Step` and `app.jobs`).
+def progress_text(build: BuildView) -> str:
+    """The build's progress message, in the reader's language."""
+    code, params = build.message, build.message_params
+    if code == "part-done":
+        part = params.get("part")
+        if part == "body":
+            return _("Livret : fiches, activités, grille, structures et glossaire composé")
+        if part == "front":
+            return _("Livret : couverture, colophon et sommaire composé")
+        return _("Jeu « %(deck)s » composé", deck=params.get("deck", ""))
+    if code == "parts-cached":
+        return _("%(done)s partie(s) déjà prête(s), %(pending)s à composer",
+                 done=params.get("done", 0), pending=params.get("pending", 0))
+    texts = {
+        "preparing": _("Préparation de la mallette"),
+        "up-to-date": _("Mallette prête (déjà à jour)"),
+        "assembling": _("Assemblage du PDF complet"),
+        "zipping": _("Création de l'archive ZIP"),
+        "ready": _("Mallette prête"),
+        "retrying": _("Reprise après l'arrêt d'un poste de travail"),
+    }
+    return texts.get(code, "")
 
 
 def file_label(name: str, deck_titles: dict[str, str]) -> str:
@@ -163,8 +174,11 @@ def _page(form: KitForm, decks: list[tuple[Deck, int]], *, status: int = 200) ->
         with_csrf=True,
         form=form,
         decks=decks,
-        default_build=_default_build(kit) if decks else None,
+        default_build=_default_build() if decks and kit else None,
         entries=_file_entries,
+        progress_text=progress_text,
+        ahead=_service().ahead,
+        qr=qr_address(),
     )
 
 
@@ -199,7 +213,7 @@ def start_build() -> Response | BaseResponse:
         form.territory.errors = [*form.territory.errors, str(exc)]
         return _page(form, decks, status=422)
     try:
-        build = _service().start(kit, options)
+        build = _service().request(kit, options)
     except TooBusy:
         response = error_response(429, retry_after=60)
         if wants_partial():  # keep the form: show the message in its own slot
@@ -210,19 +224,25 @@ def start_build() -> Response | BaseResponse:
     if not wants_partial():
         return redirect(target, code=303)
     response = render("download/build.html", "download/_started.html", build=build, entries=_file_entries,
-                      with_csrf=True)
+                      with_csrf=True, progress_text=progress_text, ahead=_service().ahead, qr=qr_address())
     response.headers["HX-Push-Url"] = target
     return response
 
 
+def qr_address() -> dict[str, Any]:
+    """The address printed QR codes carry, and whether only this computer can open it."""
+    url = str(current_app.config["BASE_URL"]).rstrip("/")
+    return {"url": url, "loopback": is_loopback_url(url)}
+
+
 @bp.get("/telecharger/<key>")
 def build_status(key: str) -> Response:
-    """A build's page: progress while it runs (polled by htmx), then the download links."""
+    """A build's page: progress while it waits or runs (polled by htmx), then the download links."""
     build = _service().get(key)
     if build is None:
         return error_response(404, _("Ce kit n'existe pas ou a été supprimé. Demandez-le à nouveau."))
     return render("download/build.html", "download/_build.html", build=build, entries=_file_entries,
-                  with_csrf=True)
+                  with_csrf=True, progress_text=progress_text, ahead=_service().ahead, qr=qr_address())
 
 
 @bp.get("/telecharger/<key>/<path:name>")
@@ -232,22 +252,9 @@ def build_file(key: str, name: str) -> Response:
     build = service.get(key)
     if build is None or service.file_path(build, name) is None:
         return error_response(404, _("Ce fichier n'existe pas."))
+    service.touch(build)
     return send_from_directory(service.build_dir / build.key, name, as_attachment=True,
                                download_name=Path(name).name)
-
-
-def prebuild_default_kit_once() -> None:
-    """On the first request, start building the default kit in the background (if enabled)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.extensions.get("mallette_prebuild_started") or not app.config.get("PREBUILD_DEFAULT_KIT"):
-        return
-    app.extensions["mallette_prebuild_started"] = True
-    try:
-        _service(app).start(get_state(app).kit, default_options(app))
-    except TooBusy:
-        return
-    except Exception:
-        log.exception("cannot start the default kit build")
 
 
 @click.command("prebuild-kit")
@@ -255,12 +262,7 @@ def prebuild_default_kit_once() -> None:
 def prebuild_command() -> None:
     """Construit le kit par défaut (tous les jeux, A4, maison) pour qu'il soit prêt au téléchargement."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    service = _service(app)
-    kit = get_state(app).kit
-    options = default_options(app)
-    build = service.start(kit, options)
-    service.wait(build.key)
-    build = service.get(build.key) or build
+    build = _service(app).build_now(get_state(app).kit, default_options(app))
     click.echo(f"kit par défaut {build.key} : {build.status} ({len(build.files)} fichiers)")
-    if build.status != "done":
+    if not build.done:
         raise SystemExit(1)

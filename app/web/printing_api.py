@@ -7,12 +7,13 @@ stand-in (tests). Deck definitions are cached until a file in the cards folder c
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Flask, current_app
 
@@ -90,10 +91,17 @@ class PrintingPipeline:
 
 
 def install_pipeline(app: Flask) -> PrintPipeline:
-    """Give the app its pipeline: `PRINT_PIPELINE` from the configuration, else the real one."""
-    chosen: PrintPipeline = app.config.get("PRINT_PIPELINE") or PrintingPipeline()
+    """Give the app its pipeline: `PRINT_PIPELINE` from the configuration (an object, or the
+    "module:name" of a class or object, for a job worker in another process), else the real one."""
+    chosen: Any = app.config.get("PRINT_PIPELINE") or PrintingPipeline()
+    if isinstance(chosen, str):
+        module_name, _, name = chosen.partition(":")
+        chosen = getattr(importlib.import_module(module_name), name)
+        if isinstance(chosen, type):
+            chosen = chosen()
     app.extensions["mallette_pipeline"] = chosen
-    return chosen
+    pipeline_: PrintPipeline = chosen
+    return pipeline_
 
 
 def pipeline(app: Flask | None = None) -> PrintPipeline:

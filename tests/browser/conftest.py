@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
+from app.jobs import get_queue
 
 WEB_CONTENT = Path(__file__).parents[1] / "web" / "content"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -54,10 +55,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(app=app, url=url)
+    with get_queue(app).thread_worker():  # the job worker, as `mallette serve` runs it beside the web
+        yield LiveServer(app=app, url=url)
     server.shutdown()
     thread.join(10)
-    app.extensions["mallette_builds"].executor.shutdown(wait=True)
     app.extensions["mallette"].engine.dispose()
 
 

@@ -1,7 +1,9 @@
-"""Territory kit builds: the form, background progress, caching, one build per key, safe file serving.
+"""Territory kit builds: the form, queued builds run by the job worker with visible progress,
+caching, one build per key, retention, safe file serving.
 
-The flow is tested against a stand-in for the print pipeline (fast, controllable); the real
-pipeline is exercised with a small deck selection when it is available.
+The flow is tested against a stand-in for the print pipeline (fast, controllable) injected through
+`PRINT_PIPELINE`, with the job queue run in a thread of the test process; the real pipeline builds a
+small kit once.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,11 +19,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webtools import HTMX, close_app, csrf_token, make_app
+from sqlalchemy import update
+from sqlmodel import Session, select
+from webtools import BASE_URL, HTMX, close_app, csrf_token, make_app
 
 from app import get_state
-from app.printing.options import KitOptions, KitResult
-from app.web.builds import BuildService
+from app.jobs import get_queue
+from app.models import JobStatus, KitBuild
+from app.printing.options import KitOptions, KitResult, Step
+from app.web.builds import BuildService, build_key
 from app.web.downloads import DEFAULT_TERRITORY
 from app.web.printing_api import PrintingPipeline
 
@@ -30,6 +37,7 @@ class FakeBuilder(PrintingPipeline):
 
     def __init__(self) -> None:
         self.calls: list[KitOptions] = []
+        self.workers: list[int | None] = []
         self.release = threading.Event()
         self.release.set()
         self.fail = False
@@ -37,10 +45,10 @@ class FakeBuilder(PrintingPipeline):
     def build_kit(self, kit: Any, options: KitOptions, out_dir: Path, **kwargs: Any) -> Any:
         """Write three small files, reporting progress."""
         self.calls.append(options)
+        self.workers.append(kwargs["workers"])
         assert set(kwargs) == {"base_url", "print_dir", "cards_dir", "progress", "workers", "cache_budget_bytes"}
-        assert kwargs["workers"] == 1
         assert kwargs["cache_budget_bytes"] == 512 * 1024 * 1024  # PRINT_CACHE_MB
-        kwargs["progress"](10, "Jeux de cartes")
+        kwargs["progress"](10, Step.PREPARING, {})
         assert self.release.wait(10)
         if self.fail:
             raise RuntimeError("boom")
@@ -48,7 +56,7 @@ class FakeBuilder(PrintingPipeline):
         names = [f"{deck}.pdf" for deck in (options.decks or ("postures",))]
         for name in [*names, "mallette.pdf", "mallette.zip"]:
             (out_dir / name).write_bytes(b"%PDF-1.7 " + name.encode())
-        kwargs["progress"](90, "ZIP")
+        kwargs["progress"](90, Step.ZIPPING, {})
         return KitResult(files=[out_dir / n for n in names], zip_path=out_dir / "mallette.zip",
                          whole_pdf=out_dir / "mallette.pdf", pages=3)
 
@@ -63,8 +71,14 @@ def fake_pipeline() -> FakeBuilder:
 def fake(app: Flask, fake_pipeline: FakeBuilder) -> FakeBuilder:
     """The stand-in pipeline, injected into the `app` fixture."""
     app.extensions["mallette_pipeline"] = fake_pipeline
-    service(app).pipeline = fake_pipeline
     return fake_pipeline
+
+
+@pytest.fixture
+def worker(app: Flask) -> Iterator[None]:
+    """The job queue of the `app` fixture, run in a thread while the test runs."""
+    with get_queue(app).thread_worker():
+        yield
 
 
 def service(app: Flask) -> BuildService:
@@ -93,15 +107,27 @@ def form_data(client: FlaskClient, **values: Any) -> dict[str, Any]:
     return data
 
 
+def rows(app: Flask) -> list[KitBuild]:
+    """Every kit_build row."""
+    with Session(get_state(app).engine) as session:
+        return list(session.exec(select(KitBuild).order_by(KitBuild.id)).all())  # type: ignore[arg-type]
+
+
+def wait_status(app: Flask, key: str, status: JobStatus, timeout: float = 20) -> None:
+    """Wait until the build with this key reaches `status`."""
+    deadline = time.monotonic() + timeout
+    while (build := service(app).get(key)) is None or build.status != status:
+        assert time.monotonic() < deadline, build
+        time.sleep(0.05)
+
+
 def test_form_lists_the_decks(client: FlaskClient) -> None:
     page = client.get("/telecharger").get_data(as_text=True)
-    if "Les jeux de cartes ne sont pas disponibles" in page:
-        pytest.skip("deck definitions not available")
     assert 'name="decks" value="postures"' in page and 'name="territory"' in page
     assert re.search(r'<form class="kit-form" method="post" action="/telecharger"', page)
 
 
-def test_build_flow_without_javascript(client: FlaskClient, fake: FakeBuilder) -> None:
+def test_build_flow_without_javascript(client: FlaskClient, fake: FakeBuilder, worker: None) -> None:
     response = client.post("/telecharger", data=form_data(client))
     assert response.status_code == 303
     url = response.headers["Location"]
@@ -118,7 +144,7 @@ def test_build_flow_without_javascript(client: FlaskClient, fake: FakeBuilder) -
     assert fake.calls == [KitOptions("Couserans", "a4", "home", ("postures",), 0.0)]
 
 
-def test_build_flow_with_htmx_shows_progress(client: FlaskClient, fake: FakeBuilder) -> None:
+def test_build_flow_with_htmx_shows_progress(client: FlaskClient, fake: FakeBuilder, worker: None) -> None:
     fake.release.clear()
     response = client.post("/telecharger", data=form_data(client, territory="Pays  de   Foix"),
                            headers=HTMX)
@@ -126,12 +152,17 @@ def test_build_flow_with_htmx_shows_progress(client: FlaskClient, fake: FakeBuil
     page = response.get_data(as_text=True)
     assert "<html" not in page and "<progress" in page and 'hx-trigger="load delay:1s"' in page
     url = response.headers["HX-Push-Url"]
+    deadline = time.monotonic() + 10
+    while "10 %" not in (page := client.get(url, headers=HTMX).get_data(as_text=True)):
+        assert time.monotonic() < deadline, page
+        time.sleep(0.05)
+    assert "Construction en cours" in page
     fake.release.set()
     assert "Le kit est prêt" in wait_done(client, url)
     assert fake.calls[0].territory == "Pays de Foix"  # spaces normalised
 
 
-def test_same_options_are_built_once_and_cached(client: FlaskClient, fake: FakeBuilder) -> None:
+def test_same_options_are_built_once_and_cached(client: FlaskClient, fake: FakeBuilder, worker: None) -> None:
     first = client.post("/telecharger", data=form_data(client))
     wait_done(client, first.headers["Location"])
     second = client.post("/telecharger", data=form_data(client))
@@ -140,39 +171,49 @@ def test_same_options_are_built_once_and_cached(client: FlaskClient, fake: FakeB
 
 
 def test_concurrent_requests_build_once(app: Flask, fake: FakeBuilder) -> None:
-    fake.release.clear()
     kit = get_state(app).kit
     options = KitOptions("Couserans", decks=("postures",))
     svc = service(app)
     with ThreadPoolExecutor(8) as pool:
-        views = list(pool.map(lambda _: svc.start(kit, options), range(16)))
+        views = list(pool.map(lambda _: svc.request(kit, options), range(16)))
     assert len({v.key for v in views}) == 1
-    fake.release.set()
-    svc.wait(views[0].key, timeout=10)
+    assert get_queue(app).pending() == 1  # sent to the workers once
+    with get_queue(app).thread_worker():
+        wait_status(app, views[0].key, JobStatus.DONE)
     assert len(fake.calls) == 1
-    build = svc.get(views[0].key)
-    assert build is not None and build.done
 
 
 def test_concurrent_processes_race_on_the_unique_key(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
-    # Two apps (as two gunicorn workers) on one database: one build.
-    fake_pipeline.release.clear()
+    # Two apps (as two gunicorn workers) on one database and one queue: one build.
     apps = [make_app(tmp_path, PRINT_PIPELINE=fake_pipeline), make_app(tmp_path, PRINT_PIPELINE=fake_pipeline)]
     try:
         options = KitOptions("Couserans")
         with ThreadPoolExecutor(8) as pool:
-            views = list(pool.map(lambda i: service(apps[i % 2]).start(get_state(apps[i % 2]).kit, options),
+            views = list(pool.map(lambda i: service(apps[i % 2]).request(get_state(apps[i % 2]).kit, options),
                                   range(16)))
-        fake_pipeline.release.set()
-        for a in apps:
-            service(a).wait(views[0].key, timeout=10)
+        with get_queue(apps[0]).thread_worker(), get_queue(apps[1]).thread_worker():
+            wait_status(apps[1], views[0].key, JobStatus.DONE)
         assert len(fake_pipeline.calls) == 1
     finally:
         for a in apps:
             close_app(a)
 
 
-def test_failed_build_can_be_restarted(client: FlaskClient, fake: FakeBuilder) -> None:
+def test_builds_beyond_the_workers_wait_in_the_queue(client: FlaskClient, app: Flask, fake: FakeBuilder) -> None:
+    urls = [client.post("/telecharger", data=form_data(client, territory=name)).headers["Location"]
+            for name in ("Couserans", "Foix", "Pamiers")]
+    assert len(set(urls)) == 3
+    pages = [client.get(url, headers=HTMX).get_data(as_text=True) for url in urls]
+    assert "Votre kit est le prochain à être construit" in pages[0]
+    assert "1 kit est construit avant le vôtre" in pages[1]
+    assert "2 kits sont construits avant le vôtre" in pages[2]
+    with get_queue(app).thread_worker():
+        for url in urls:
+            assert "Le kit est prêt" in wait_done(client, url)
+    assert [options.territory for options in fake.calls] == ["Couserans", "Foix", "Pamiers"]
+
+
+def test_failed_build_can_be_restarted(client: FlaskClient, fake: FakeBuilder, worker: None) -> None:
     fake.fail = True
     url = client.post("/telecharger", data=form_data(client)).headers["Location"]
     page = wait_done(client, url)
@@ -195,11 +236,12 @@ def test_invalid_form_is_a_422_with_messages(client: FlaskClient, fake: FakeBuil
     assert fake.calls == []
 
 
-def test_too_many_builds_is_a_429(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
-    app = make_app(tmp_path, MAX_ACTIVE_BUILDS=0, PRINT_PIPELINE=fake_pipeline)
+def test_a_full_queue_is_a_429(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+    app = make_app(tmp_path, MAX_QUEUED_BUILDS=1, PRINT_PIPELINE=fake_pipeline)
     try:
         client = app.test_client()
-        response = client.post("/telecharger", data=form_data(client), headers=HTMX)
+        assert client.post("/telecharger", data=form_data(client)).status_code == 303
+        response = client.post("/telecharger", data=form_data(client, territory="Foix"), headers=HTMX)
         assert response.status_code == 429
         assert response.headers["HX-Retarget"] == "#kit-erreur"
         assert "Trop de demandes" in response.get_data(as_text=True)
@@ -208,7 +250,7 @@ def test_too_many_builds_is_a_429(tmp_path: Path, fake_pipeline: FakeBuilder) ->
         close_app(app)
 
 
-def test_only_listed_files_are_served(client: FlaskClient, app: Flask, fake: FakeBuilder) -> None:
+def test_only_listed_files_are_served(client: FlaskClient, app: Flask, fake: FakeBuilder, worker: None) -> None:
     url = client.post("/telecharger", data=form_data(client)).headers["Location"]
     wait_done(client, url)
     key = url.rsplit("/", 1)[1]
@@ -219,18 +261,44 @@ def test_only_listed_files_are_served(client: FlaskClient, app: Flask, fake: Fak
     assert client.get("/telecharger/not-a-key/mallette.zip").status_code == 404
 
 
-def test_default_kit_is_prebuilt(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+def test_pages_never_start_a_build_the_worker_prebuilds(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
     app = make_app(tmp_path, PREBUILD_DEFAULT_KIT=True, PRINT_PIPELINE=fake_pipeline)
     try:
         client = app.test_client()
-        client.get("/")  # the first request starts it
-        assert len(fake_pipeline.calls) >= 0
+        for path in ("/", "/telecharger", "/r/posture-partir-des-besoins"):
+            assert client.get(path).status_code == 200
+        assert rows(app) == []
+        assert "Le kit n'est pas disponible pour le moment" in client.get("/telecharger").get_data(as_text=True)
         svc = service(app)
-        key = KitOptions(territory=DEFAULT_TERRITORY).cache_key(get_state(app).kit.content_hash)
-        svc.wait(key, timeout=10)
+        with app.app_context():
+            svc.ensure_default(app)  # what `mallette worker` does when it starts
+        key = build_key(KitOptions(territory=DEFAULT_TERRITORY), get_state(app).kit.content_hash, BASE_URL)
+        with get_queue(app).thread_worker():
+            wait_status(app, key, JobStatus.DONE)
         page = client.get("/telecharger").get_data(as_text=True)
         assert "Le kit est prêt" in page and f"/telecharger/{key}/mallette.zip" in page
         assert len(fake_pipeline.calls) == 1
+    finally:
+        close_app(app)
+
+
+def test_a_failed_default_kit_stays_failed(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+    fake_pipeline.fail = True
+    app = make_app(tmp_path, PREBUILD_DEFAULT_KIT=True, PRINT_PIPELINE=fake_pipeline)
+    try:
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["prebuild-kit"])
+        assert result.exit_code == 1 and "failed" in result.output
+        client = app.test_client()
+        for _ in range(3):
+            assert "La construction du kit a échoué" in client.get("/telecharger").get_data(as_text=True)
+        with app.app_context():
+            service(app).ensure_default(app)  # a worker start does not retry it either
+        assert rows(app)[0].status == JobStatus.FAILED and len(fake_pipeline.calls) == 1
+        fake_pipeline.fail = False
+        result = runner.invoke(args=["prebuild-kit"])  # the explicit command does
+        assert result.exit_code == 0, result.output
+        assert "done" in result.output and len(fake_pipeline.calls) == 2
     finally:
         close_app(app)
 
@@ -240,12 +308,66 @@ def test_prebuild_command(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
     try:
         result = app.test_cli_runner().invoke(args=["prebuild-kit"])
         assert result.exit_code == 0, result.output
-        assert "done" in result.output and len(fake_pipeline.calls) == 1
+        assert "done (3 fichiers)" in result.output and len(fake_pipeline.calls) == 1
+        assert fake_pipeline.workers == [None]  # the command renders with every core
+        assert [row.status for row in rows(app)] == [JobStatus.DONE]
     finally:
         close_app(app)
 
 
-def test_real_pipeline_builds_a_small_kit(client: FlaskClient, app: Flask) -> None:
+def test_progress_is_worded_in_the_readers_language(client: FlaskClient, app: Flask, fake: FakeBuilder) -> None:
+    url = client.post("/telecharger", data=form_data(client)).headers["Location"]
+    with get_state(app).engine.begin() as connection:
+        connection.execute(update(KitBuild).values(status="running", progress=40, message="part-done",
+                                                   message_params={"part": "deck", "deck": "Postures"}))
+    assert "40 % · Jeu « Postures » composé" in client.get(url).get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    page = client.get(url).get_data(as_text=True)
+    assert "40 % · Deck « Postures » rendered" in page and "composé" not in page
+
+
+def test_old_builds_expire_past_the_disk_budget(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+    app = make_app(tmp_path, BUILDS_MB=0, PRINT_PIPELINE=fake_pipeline)
+    try:
+        client = app.test_client()
+        kit = get_state(app).kit
+        svc = service(app)
+        with app.app_context():
+            default = svc.build_now(kit, KitOptions(territory=DEFAULT_TERRITORY))
+        urls = []
+        with get_queue(app).thread_worker():
+            for name in ("Couserans", "Foix"):
+                urls.append(client.post("/telecharger", data=form_data(client, territory=name)).headers["Location"])
+                wait_done(client, urls[-1])
+        statuses = {row.key: row.status for row in rows(app)}
+        # Over budget: every build but the newest and the prebuilt kit went, folder and all.
+        assert statuses[default.key] == JobStatus.DONE
+        assert statuses[urls[0].rsplit("/", 1)[1]] == JobStatus.EXPIRED
+        assert not (svc.build_dir / urls[0].rsplit("/", 1)[1]).exists()
+        page = client.get(urls[0]).get_data(as_text=True)
+        assert "Ce kit a été supprimé pour faire de la place" in page and "Reconstruire ce kit" in page
+        with get_queue(app).thread_worker():
+            again = client.post("/telecharger", data=form_data(client, territory="Couserans"))
+            assert again.headers["Location"] == urls[0]
+            assert "Le kit est prêt" in wait_done(client, urls[0])
+    finally:
+        close_app(app)
+
+
+def test_download_page_shows_the_qr_address(tmp_path: Path) -> None:
+    for base, loopback in (("http://localhost:5000", True), ("http://127.0.0.1:5100", True),
+                           ("http://192.168.1.20:5000", False), ("https://mallette.example", False)):
+        app = make_app(tmp_path / base.split("//")[1].replace(":", "-"), BASE_URL=base)
+        try:
+            page = app.test_client().get("/telecharger").get_data(as_text=True)
+            assert f"mènent à {base}" in page
+            assert ("ne s'ouvriront que sur cet ordinateur" in page) is loopback
+            assert ("mallette serve --lan" in page) is loopback
+        finally:
+            close_app(app)
+
+
+def test_real_pipeline_builds_a_small_kit(client: FlaskClient, app: Flask, worker: None) -> None:
     data = form_data(client, territory="Couserans", decks=["postures"])
     url = client.post("/telecharger", data=data).headers["Location"]
     page = wait_done(client, url, timeout=120)

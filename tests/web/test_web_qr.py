@@ -25,8 +25,7 @@ def test_every_qr_url_of_the_default_kit_answers(app: Flask, tmp_path: Path) -> 
     kit = get_state(app).kit
     with app.app_context():
         options = default_options(app)
-    build = service.start(kit, options)
-    service.wait(build.key, timeout=300)
+    build = service.build_now(kit, options)
     build = service.get(build.key)
     assert build is not None and build.done, build
     whole = next(name for name in build.files if name.endswith("complete.pdf") or name.endswith(".pdf"))

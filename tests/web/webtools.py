@@ -35,8 +35,7 @@ def make_app(tmp_path: Path, **config: object) -> Flask:
 
 
 def close_app(app: Flask) -> None:
-    """Stop the app's build thread and close its database."""
-    app.extensions["mallette_builds"].executor.shutdown(wait=True)
+    """Close the app's database."""
     app.extensions["mallette"].engine.dispose()
 
 
