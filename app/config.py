@@ -22,6 +22,8 @@ ENVIRONMENT = {
     "MALLETTE_TRUSTED_HOSTS": "TRUSTED_HOSTS",
     "MALLETTE_PROXIES": "PROXIES",
     "MALLETTE_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
+    "MALLETTE_LEGAL_PUBLISHER": "LEGAL_PUBLISHER",
+    "MALLETTE_LEGAL_HOST": "LEGAL_HOST",
 }
 #: Environment values that are not plain strings: config key -> parser.
 PARSERS: dict[str, Any] = {

@@ -586,3 +586,25 @@ class Proposal(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = None
     exported_at: datetime | None = None
+
+
+# == Visitors' reports (issue 15): "signaler une erreur" ==========================================
+
+
+class VisitorReport(SQLModel, table=True):
+    """A report sent from the contact form: an error in the kit, an accessibility problem, a question.
+
+    Plain text as typed (shown escaped); `idempotency_key` comes from the served form so that a
+    retried submission is stored once. Coordinators read them (`/signalements`, `mallette reports`).
+    """
+
+    __tablename__ = "visitor_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=64)
+    kind: str = Field(max_length=20)
+    page: str = Field(default="", max_length=300)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    email: str = Field(default="", max_length=254)
+    language: str = Field(default="fr", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -172,6 +172,11 @@ def init_web(app: Flask) -> None:
     from .after_common import init_after
 
     init_after(app)  # after the session (issue 12)
+    from .trust import bp as trust_bp
+    from .trust import register_trust_commands
+
+    app.register_blueprint(trust_bp)  # accessibility, legal notice, "signaler une erreur" (issue 15)
+    register_trust_commands(app)
     app.add_url_rule("/langue/<lang>", "set_language", set_language)
     app.context_processor(_template_globals)
     app.after_request(_security_headers)

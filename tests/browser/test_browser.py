@@ -19,6 +19,7 @@ PAGES = [
     "/r/fiche-innovation-sociale", "/r/posture-partir-des-besoins", "/r/activite-carte-ecosysteme",
     "/r/dim-cooperation", "/r/structure-apes", "/r/initiative-epicerie-test", "/r/notion-tiers-lieu",
     "/r/page-presentation", "/r/inconnu", "/recherche?q=cooperaton",
+    "/accessibilite", "/mentions-legales", "/signaler",
 ]
 
 
