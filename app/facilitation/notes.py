@@ -92,6 +92,8 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
          step_id: int | None = None) -> tuple[Note, bool]:
     """Post a note; returns it and whether this call stored it (False: the key was already used).
 
+    A newly stored note comes back as a transient row (its id, uuid and fields), not loaded again.
+
     Refuses `session-not-live`, `bad-key`, `note-empty`, `note-too-long`, `bad-dimension`,
     `bad-question`, and `key-taken` (the key belongs to someone else's note).
     """
@@ -105,32 +107,48 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
     if question_id and (question_id not in questions or not question_id.startswith(dimension_id + ".")):
         raise DomainError("bad-question")
     now = clock.now()
-    existing = db.exec(select(Note).where(col(Note.meeting_id) == meeting.id,  # type: ignore[call-overload]
-                                          col(Note.client_key) == client_key)).scalars().first()
-    if existing is not None and (existing.text, existing.dimension_id) != (body, dimension_id):
-        # Not a retry (a retry sends the same note): a stale form whose key was used, e.g. a page
-        # restored from the browser's history. Store it under a key derived from its content, so
-        # that its own retries still land once.
-        digest = hashlib.sha256(f"{dimension_id}\0{body}".encode()).hexdigest()[:16]
-        client_key = f"{client_key[:47]}-{digest}"
-    inserted = insert_once(db, Note, {
-        "uuid": new_uuid(), "meeting_id": meeting.id, "client_key": client_key,
-        "participant_id": participant.id if participant else None, "author_user_id": user_id,
-        "step_id": step_id, "dimension_id": dimension_id, "question_id": question_id or None,
-        "card_id": None, "text": body, "hidden": False, "merged_into_id": None, "deleted_at": None,
-        "version": 1, "created_at": now, "updated_at": now, "created_version": 0, "changed_version": 0,
-    }, conflict=["meeting_id", "client_key"])
-    if inserted:
+    author = (participant.id if participant else None, user_id)
+
+    def insert(key: str) -> tuple[int, str] | None:
+        """Insert under `key`; the new note's id and uuid, or None if the key was taken."""
+        note_uuid = new_uuid()
+        inserted = insert_once(db, Note, {
+            "uuid": note_uuid, "meeting_id": meeting.id, "client_key": key, "participant_id": author[0],
+            "author_user_id": user_id, "step_id": step_id, "dimension_id": dimension_id,
+            "question_id": question_id or None, "card_id": None, "text": body, "hidden": False,
+            "merged_into_id": None, "deleted_at": None, "version": 1, "created_at": now, "updated_at": now,
+            "created_version": 0, "changed_version": 0,
+        }, conflict=["meeting_id", "client_key"])
+        if not inserted:
+            return None
         version = bump(db, meeting.id or 0)
-        db.execute(update(Note).where(col(Note.meeting_id) == meeting.id, col(Note.client_key) == client_key)
-                   .values(created_version=version, changed_version=version))
-    note = db.exec(select(Note).where(col(Note.meeting_id) == meeting.id,  # type: ignore[call-overload]
-                                      col(Note.client_key) == client_key)).scalar_one()
-    same_author = (note.participant_id == (participant.id if participant else None)
-                   and note.author_user_id == user_id)
-    if not same_author:
+        note_id = db.execute(update(Note).where(col(Note.uuid) == note_uuid)
+                             .values(created_version=version, changed_version=version)
+                             .returning(col(Note.id))).scalar_one()
+        return int(note_id), note_uuid
+
+    def existing(key: str) -> Note:
+        return db.exec(select(Note).where(col(Note.meeting_id) == meeting.id,  # type: ignore[call-overload]
+                                          col(Note.client_key) == key)).scalars().one()
+
+    created = insert(client_key)
+    if created is not None:
+        note = Note(id=created[0], uuid=created[1], meeting_id=meeting.id or 0, client_key=client_key,
+                    participant_id=author[0], author_user_id=user_id, step_id=step_id, dimension_id=dimension_id,
+                    question_id=question_id or None, text=body, created_at=now, updated_at=now)
+        return note, True
+    note = existing(client_key)
+    if (note.participant_id, note.author_user_id) != author:
         raise DomainError("key-taken")
-    return note, inserted
+    if (note.text, note.dimension_id) == (body, dimension_id):
+        return note, False  # a retry, a double tap: already stored
+    # Not a retry (a retry sends the same note): a stale form whose key was used, e.g. a page
+    # restored from the browser's history. Store it under a key derived from its content, so
+    # that its own retries still land once.
+    digest = hashlib.sha256(f"{dimension_id}\0{body}".encode()).hexdigest()[:16]
+    derived = f"{client_key[:47]}-{digest}"
+    created = insert(derived)
+    return existing(derived), created is not None
 
 
 def _own_note(db: Session, meeting: Meeting, participant: Participant, note_id: int) -> Note:
@@ -201,7 +219,7 @@ def moderate(db: Session, clock: Clock, meeting: Meeting, note_id: int, action: 
 # -- the wall -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built by the thousand on every poll, frozen init costs
 class WallNote:
     """A note as a screen shows it."""
 
@@ -215,6 +233,7 @@ class WallNote:
     votes: int | None  # None when the viewer may not see counts
     voted: bool
     created_version: int
+    changed_version: int
     author: str | None  # the facilitator sees who wrote it
     merged: tuple[str, ...] = ()  # texts merged into it (facilitator)
 
@@ -264,7 +283,7 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
     """What `viewer` sees of the wall at the meeting's version (only what changed after `since`)."""
     version = meeting.version
     columns = (col(Note.id), col(Note.uuid), col(Note.dimension_id), col(Note.question_id), col(Note.text),
-               col(Note.participant_id), col(Note.hidden), col(Note.created_version))
+               col(Note.participant_id), col(Note.hidden), col(Note.created_version), col(Note.changed_version))
     query = select(*columns).where(col(Note.meeting_id) == meeting.id, _visible(meeting, viewer),
                                    col(Note.changed_version) <= version)
     if since is not None:
@@ -286,7 +305,7 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
         WallNote(id=row[0], uuid=row[1], dimension_id=row[2], question_id=row[3], text=row[4],
                  own=viewer.participant_id is not None and row[5] == viewer.participant_id,
                  hidden=bool(row[6]), votes=counts.get(row[0], 0) if show_counts else None,
-                 voted=row[0] in mine, created_version=row[7],
+                 voted=row[0] in mine, created_version=row[7], changed_version=row[8],
                  author=authors.get(row[5]) if viewer.kind == "facilitator" and row[5] else None,
                  merged=tuple(merged.get(row[0], ())))
         for row in rows

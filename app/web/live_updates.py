@@ -9,13 +9,17 @@ differs from another's) and `Cache-Control: no-cache`; otherwise it sends only w
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, jsonify, make_response, render_template, request
+from markupsafe import Markup
 
 from .. import get_state
 from ..facilitation.live import clockface
+from ..facilitation.notes import WallNote
 from ..kit import ItemType
 from ..models import Meeting
 from .context import clock
@@ -46,25 +50,49 @@ def _question_ids(dimension_id: str, raw: list[Any]) -> list[tuple[str, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class _Grid:
+    dimensions: list[Dimension]
+    dimension_ids: list[str]
+    question_ids: list[str]
+    posture_ids: list[str]
+
+
+_grids: dict[str, _Grid] = {}
+
+
+def _grid() -> _Grid:
+    kit = get_state().kit
+    found = _grids.get(kit.content_hash)
+    if found is None:
+        dims = [Dimension(item.id, item.title, _question_ids(item.id, list(item.get("questions", []) or [])))
+                for item in kit.by_type(ItemType.DIMENSION)]
+        found = _Grid(dims, [d.id for d in dims], [qid for d in dims for qid, _text in d.questions],
+                      [item.id for item in kit.by_type(ItemType.POSTURE)])
+        if len(_grids) > 8:
+            _grids.clear()
+        _grids[kit.content_hash] = found
+    return found
+
+
 def dimensions() -> list[Dimension]:
-    """The questioning grid's dimensions, in the kit's order."""
-    return [Dimension(item.id, item.title, _question_ids(item.id, list(item.get("questions", []) or [])))
-            for item in get_state().kit.by_type(ItemType.DIMENSION)]
+    """The questioning grid's dimensions, in the kit's order (computed once per content version)."""
+    return _grid().dimensions
 
 
 def dimension_ids() -> list[str]:
     """Ids of the grid's dimensions."""
-    return [d.id for d in dimensions()]
+    return _grid().dimension_ids
 
 
 def question_ids() -> list[str]:
     """Ids of every grid question."""
-    return [qid for d in dimensions() for qid, _text in d.questions]
+    return _grid().question_ids
 
 
 def posture_ids() -> list[str]:
     """Ids of the kit's posture cards."""
-    return [item.id for item in get_state().kit.by_type(ItemType.POSTURE)]
+    return _grid().posture_ids
 
 
 def kit_item(item_id: str | None) -> Any:
@@ -156,3 +184,57 @@ def refusal(code: str, **params: Any) -> str:
         "busy": _("Le serveur est très occupé : réessayez."),
     }
     return messages.get(code, _("Action impossible."))
+
+
+# -- notes as HTML, rendered once per version ---------------------------------------------------------
+# Every screen receives every note: with 150 phones, a note is sent 150 times. A note's HTML only
+# depends on its version, the kind of viewer and the language (unless it is the viewer's own note
+# or carries their vote), so it is rendered once and reused.
+
+_note_cache: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+_note_lock = threading.Lock()
+NOTE_CACHE_SIZE = 20_000
+
+
+def notes_html(items: list[WallNote], viewer: str, meeting: Meeting, oob: bool = False) -> Markup:
+    """Notes of the wall as HTML for this kind of viewer (each cached when it is not personal)."""
+    from flask import get_template_attribute
+
+    from .rendering import _locale as locale_code
+
+    votes_on = meeting.votes_per_participant > 0
+    locale = locale_code()
+    macro = None
+    parts: list[str] = []
+    for note in items:
+        personal = viewer == "facilitator" or note.own or note.voted
+        key = (note.id, note.changed_version, note.votes, note.hidden, viewer, oob, votes_on, locale)
+        found = None if personal else _note_cache.get(key)
+        if found is None:
+            if macro is None:
+                macro = get_template_attribute("live/_live_macros.html", "note_item")
+            found = Markup(macro(note, viewer, meeting.uuid, oob=oob, votes_on=votes_on))
+            if not personal:
+                with _note_lock:
+                    _note_cache[key] = found
+                    while len(_note_cache) > NOTE_CACHE_SIZE:
+                        _note_cache.popitem(last=False)
+        parts.append(found)
+    return Markup("".join(parts))
+
+
+def note_html(note: WallNote, viewer: str, meeting: Meeting, oob: bool = False) -> Markup:
+    """One note of the wall as HTML."""
+    return notes_html([note], viewer, meeting, oob)
+
+
+def by_dimension(items: list[WallNote], seen: int | None = None) -> tuple[dict[str, list[WallNote]], list[WallNote]]:
+    """Notes newest first per dimension (those posted after `seen`), and those changed in place."""
+    fresh: dict[str, list[WallNote]] = {}
+    changed: list[WallNote] = []
+    for note in reversed(items):
+        if seen is None or note.created_version > seen:
+            fresh.setdefault(note.dimension_id, []).append(note)
+        else:
+            changed.append(note)
+    return fresh, changed

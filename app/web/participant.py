@@ -31,6 +31,9 @@ from .participant_session import current_participant, participant_token, remembe
 from .rendering import render, wants_partial
 
 bp = Blueprint("participant", __name__)
+bp.add_app_template_global(lu.note_html, "note_html")
+bp.add_app_template_global(lu.notes_html, "notes_html")
+bp.add_app_template_global(lu.by_dimension, "by_dimension")
 #: Roles a participant may choose when joining.
 JOIN_ROLES = [PersonRole.VISITOR, PersonRole.HOST, PersonRole.ELECTED, PersonRole.INHABITANT,
               PersonRole.FUNDER, PersonRole.RESEARCHER]
@@ -189,7 +192,7 @@ def _note_form(meeting: Meeting, current_dims: list[str], data: dict[str, str] |
 def _phone_context(meeting: Meeting, participant: Participant, since: int | None = None,
                    epoch: int | None = None) -> dict[str, Any]:
     """What the phone page shows; with `since` (and the same wall epoch), only the wall's changes."""
-    from ..facilitation.live import steps as agenda_steps
+    from ..models import AgendaStep
 
     with read_session(engine()) as db:
         fresh = db.get(Meeting, meeting.id)
@@ -197,7 +200,7 @@ def _phone_context(meeting: Meeting, participant: Participant, since: int | None
         delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
         wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None)
         used = votes.used(db, participant.id or 0)
-        step = next((s for s in agenda_steps(db, fresh.id or 0) if s.id == fresh.current_step_id), None)
+        step = db.get(AgendaStep, fresh.current_step_id) if fresh.current_step_id is not None else None
         db.expunge_all()
     return {"meeting": fresh, "participant": participant, "wall": wall, "delta": wall if delta_ok else None,
             "seen": since, "votes_left":
@@ -242,35 +245,60 @@ def phone_live(meeting_uuid: str) -> Response:
                             **context)
 
 
+def _phone_for_post(meeting_uuid: str) -> tuple[Meeting, Participant]:
+    """The session and this phone's participant in one query (the hot path of a busy room)."""
+    from flask import session as cookie
+    from sqlmodel import select
+
+    tokens = cookie.get("participants")
+    token = tokens.get(meeting_uuid) if isinstance(tokens, dict) else None
+    if not isinstance(token, str) or len(token) > 100:
+        abort(404)
+    with read_session(engine()) as db:
+        row = db.exec(select(Meeting, Participant).join(Participant, Participant.meeting_id == Meeting.id)
+                      .where(Meeting.uuid == meeting_uuid,
+                             Participant.token_hash == joining.hash_token(token))).first()
+        if row is None:
+            abort(404)
+        db.expunge_all()
+    return row[0], row[1]
+
+
 @bp.post("/p/<meeting_uuid>/notes")
 def post_note(meeting_uuid: str) -> Response | BaseResponse:
-    """Post a note (idempotent on the form's key): the phone gets a fresh, empty form back."""
-    meeting, participant = _phone_participant(meeting_uuid)
-    context = _phone_context(meeting, participant)
-    step = context["step"]
-    form = _note_form(meeting, list(getattr(step, "dimensions", []) or []))
+    """Post a note (idempotent on the form's key).
+
+    Without JavaScript: a redirect to the phone page. With htmx: only the form's key (a fresh one),
+    its emptied text box and a status line come back (the chosen dimension stays selected).
+    """
+    meeting, participant = _phone_for_post(meeting_uuid)
+    form = request.form
+    fields = {"key": form.get("key", ""), "dimension": form.get("dimension", ""),
+              "question": form.get("question", ""), "text": form.get("text", "")}
     error = None
-    if form.validate_on_submit():
-        try:
-            with write_session(engine()) as db:
-                fresh = db.get(Meeting, meeting.id)
-                assert fresh is not None
-                note, _created = notes.post(
-                    db, clock(), fresh, client_key=form.key.data or "", dimension_id=form.dimension.data or "",
-                    text=form.text.data or "", dimensions=lu.dimension_ids(),
-                    question_id=form.question.data or None, questions=lu.question_ids(), participant=participant,
-                    step_id=fresh.current_step_id)
-                note_uuid = note.uuid
-            if not wants_partial():
-                return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid, ok="1") + f"#n-{note_uuid}",
-                                code=303)
-            fresh_form = _note_form(meeting, [form.dimension.data or ""], data={"dimension": form.dimension.data or ""})
-            return render("live/phone.html", "live/_note_form.html", form=fresh_form, message="1",
-                          with_csrf=True, **_phone_context(meeting, participant))
-        except DomainError as refused:
-            error = lu.refusal(refused.code, **refused.params)
-    return render("live/phone.html", "live/_note_form.html", status=422, form=form, error=error,
-                  with_csrf=True, **context)
+    try:
+        with write_session(engine()) as db:
+            fresh = db.get(Meeting, meeting.id)
+            assert fresh is not None
+            note, _created = notes.post(
+                db, clock(), fresh, client_key=fields["key"], dimension_id=fields["dimension"], text=fields["text"],
+                dimensions=lu.dimension_ids(), question_id=fields["question"] or None, questions=lu.question_ids(),
+                participant=participant, step_id=fresh.current_step_id)
+            note_uuid = note.uuid
+    except DomainError as refused:
+        error = lu.refusal(refused.code, **refused.params)
+    if error is None:
+        if not wants_partial():
+            return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid, ok="1") + f"#n-{note_uuid}",
+                            code=303)
+        return render("live/phone.html", "live/_note_sent.html", new_key=str(uuid_module.uuid4()), error=None,
+                      meeting=meeting)
+    if wants_partial():
+        return render("live/phone.html", "live/_note_sent.html", status=422, new_key=None, error=error,
+                      meeting=meeting)
+    note_form = _note_form(meeting, [fields["dimension"]], data=fields)
+    return render("live/phone.html", "live/_phone.html", status=422, form=note_form, error=error,
+                  with_csrf=True, **_phone_context(meeting, participant))
 
 
 class EditForm(FlaskForm):

@@ -50,7 +50,8 @@ def _post(engine: Engine, clock: FrozenClock, meeting_id: int, participant: Part
         assert meeting is not None
         note, created = notes.post(db, clock, meeting, client_key=key, dimension_id=dimension, text=text,
                                    dimensions=DIMENSIONS, participant=participant)
-        db.expunge(note)
+        if note in db:  # a new note comes back transient
+            db.expunge(note)
     return note, created
 
 
