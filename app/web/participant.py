@@ -248,14 +248,14 @@ def phone_live(meeting_uuid: str) -> Response:
 def _phone_for_post(meeting_uuid: str) -> tuple[Meeting, Participant]:
     """The session and this phone's participant in one query (the hot path of a busy room)."""
     from flask import session as cookie
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     tokens = cookie.get("participants")
     token = tokens.get(meeting_uuid) if isinstance(tokens, dict) else None
     if not isinstance(token, str) or len(token) > 100:
         abort(404)
     with read_session(engine()) as db:
-        row = db.exec(select(Meeting, Participant).join(Participant, Participant.meeting_id == Meeting.id)
+        row = db.exec(select(Meeting, Participant).join(Participant, col(Participant.meeting_id) == col(Meeting.id))
                       .where(Meeting.uuid == meeting_uuid,
                              Participant.token_hash == joining.hash_token(token))).first()
         if row is None:
