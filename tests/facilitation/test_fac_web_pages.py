@@ -151,3 +151,10 @@ def test_demo_is_idempotent_and_removable(app: Flask, runner: Any) -> None:
     with read_session(_engine(app)) as db:
         assert db.execute(select(func.count()).select_from(Accompaniment)).scalar() == 0
         assert db.execute(select(func.count()).select_from(User)).scalar() == 0
+
+
+def test_applications_are_rate_limited_per_address(app: Flask) -> None:
+    client = app.test_client()
+    token = form_token(client, "/appel")
+    statuses = [client.post("/appel", data={"csrf_token": token, "key": "k" * 20}).status_code for _ in range(11)]
+    assert statuses[:10] == [422] * 10 and statuses[10] == 429
