@@ -7,7 +7,7 @@ tests see what a browser would.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from factools import create_user, form_token, sign_in
 from flask import Flask
@@ -31,6 +31,8 @@ class World:
     facilitator: FlaskClient
     phone: FlaskClient
     note_id: int
+    #: Values added by a test (an object it created), merged into `values`.
+    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def values(self) -> dict[str, object]:
@@ -47,6 +49,7 @@ class World:
             "lang": "en",
             "key": "0" * 64,
             "name": "mallette.zip",
+            **self.extra,
         }
 
 
@@ -81,12 +84,12 @@ def post_note(phone: FlaskClient, meeting_uuid: str, text: str) -> int:
 
 
 def live_world(app: Flask, *, participant_name: str = "Alice", note_text: str = "Mutualiser un local",
-               title: str = "Visite apprenante à Riom") -> World:
+               title: str = "Visite apprenante à Riom", email: str = FACILITATOR) -> World:
     """A started session (facilitator signed in, member), one phone joined, one note posted."""
-    create_user(app, FACILITATOR, role="facilitator")
+    create_user(app, email, role="facilitator")
     facilitator = app.test_client()
-    assert sign_in(facilitator, FACILITATOR).status_code == 303
-    user_id = _user_id(app)
+    assert sign_in(facilitator, email).status_code == 303
+    user_id = _user_id(app, email)
     plan = planned_session(engine_of(app), member_id=user_id, title=title)
     console = f"/seances/{plan.meeting_id}/animer"
     token = form_token(facilitator, console)
@@ -100,8 +103,38 @@ def live_world(app: Flask, *, participant_name: str = "Alice", note_text: str = 
     return World(app, plan, code, facilitator, phone, note_id)
 
 
-def _user_id(app: Flask) -> int:
+def _user_id(app: Flask, email: str) -> int:
     from app.models import User
 
     with read_session(engine_of(app)) as db:
-        return db.exec(select(User.id).where(User.email == FACILITATOR)).one() or 0
+        return db.exec(select(User.id).where(User.email == email)).one() or 0
+
+
+def fill_arguments(rule, values: dict[str, object]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """URL arguments for `rule`: from `values` by name, else 1 for integers, else a placeholder."""
+    from werkzeug.routing import IntegerConverter
+
+    filled: dict[str, object] = {}
+    for argument in rule.arguments:
+        if argument in values:
+            filled[argument] = values[argument]
+        elif isinstance(rule._converters.get(argument), IntegerConverter) or argument.endswith("_id"):
+            filled[argument] = 1
+        elif argument.endswith("uuid"):
+            filled[argument] = values["meeting_uuid"]
+        else:
+            filled[argument] = "x"
+    return filled
+
+
+def route_urls(app: Flask, values: dict[str, object], method: str = "GET") -> list[tuple[str, str]]:
+    """(endpoint, URL) of every route answering `method` (static files aside), arguments filled."""
+    from flask import url_for
+
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if method not in (rule.methods or ()) or rule.endpoint == "static":
+                continue
+            found.append((rule.endpoint, url_for(rule.endpoint, **fill_arguments(rule, values))))
+    return sorted(set(found))
