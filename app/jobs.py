@@ -465,8 +465,17 @@ def init_jobs(app: Flask, engine: Engine) -> JobQueue:
     """Create the app's job queue and register its job kinds."""
     queue = JobQueue(app, engine)
     queue.register(JobKind("kit-build", KitBuild, run_kit_build))
+    register_agenda_jobs(queue)
     app.extensions["mallette_jobs"] = queue
     return queue
+
+
+def register_agenda_jobs(queue: JobQueue) -> None:
+    """Sessions' agenda and roadmap PDFs (h5: `app.printing.agenda`)."""
+    from .models import AgendaPdf
+    from .printing.agenda import run_agenda_pdf
+
+    queue.register(JobKind("agenda-pdf", AgendaPdf, run_agenda_pdf))
 
 
 def get_queue(app: Flask) -> JobQueue:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .db import StrEnumType
@@ -608,3 +608,21 @@ class VisitorReport(SQLModel, table=True):
     email: str = Field(default="", max_length=254)
     language: str = Field(default="fr", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AgendaPdf(JobState, table=True):
+    """A session's agenda (or one half-day's roadmap) as PDF, rendered by the job worker.
+
+    `key` names what was asked (the session at one version, and the half-day): asking again for
+    an unchanged session reuses the same row and its PDF.
+    """
+
+    __tablename__ = "agenda_pdf"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    half_day_id: int | None = Field(default=None, foreign_key="half_day.id", ondelete="CASCADE")
+    meeting_version: int = 0
+    filename: str = Field(default="", max_length=120)
+    data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -95,3 +95,36 @@ def render_agenda_pdf(document: AgendaDocument, print_dir: Path = PRINT_DIR) -> 
     rendered = render_html(res, "agenda.html", data, STYLESHEET)
     key = f"agenda:{document.meeting.uuid}:{document.meeting.version}:{document.roadmap}:{len(document.plans)}"
     return pdf_bytes(rendered, key)
+
+
+# -- the background job (`mallette worker`) ------------------------------------------------------------
+
+
+def run_agenda_pdf(app: Any, row: Any, report: Any) -> dict[str, Any]:
+    """Job `agenda-pdf`: render the row's session (or half-day) as it is now; the PDF bytes to store."""
+    from .. import get_state
+    from ..db import read_session
+    from ..facilitation import planning
+    from ..facilitation.accompaniments import communities
+    from ..models import Accompaniment, Meeting
+
+    state = get_state(app)
+    report(10, "agenda-reading", {})
+    with read_session(state.engine) as db:
+        meeting = db.get(Meeting, row.meeting_id)
+        accompaniment = db.get(Accompaniment, meeting.accompaniment_id) if meeting else None
+        if meeting is None or accompaniment is None:
+            from ..jobs import JobError
+
+            raise JobError("agenda-gone")
+        plans = planning.agenda(db, meeting.id or 0)
+        if row.half_day_id is not None:
+            plans = [p for p in plans if p.half_day is not None and p.half_day.id == row.half_day_id]
+        pair = [c.name for c in communities(db, accompaniment)]
+        for item in (meeting, accompaniment, *[s for p in plans for s in p.steps],
+                     *[p.half_day for p in plans if p.half_day]):
+            db.expunge(item)
+    report(40, "agenda-rendering", {})
+    document = AgendaDocument(meeting=meeting, accompaniment_title=accompaniment.title, communities=pair,
+                              plans=plans, kit=state.kit, roadmap=row.half_day_id is not None)
+    return {"data": render_agenda_pdf(document, Path(app.config.get("PRINT_DIR") or PRINT_DIR))}

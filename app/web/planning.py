@@ -7,19 +7,22 @@ fragment (`planning/_agenda.html`). A refused edit answers 422 with the reason n
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_login import login_required
+from sqlalchemy import delete
+from sqlmodel import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..db import read_session, write_session
+from ..db import insert_once, read_session, update_if_version, write_session
 from ..facilitation import planning
 from ..facilitation.access import get_accompaniment, get_meeting
 from ..facilitation.errors import DomainError, NotFound
-from ..models import Accompaniment, AgendaStep, Meeting
+from ..models import AgendaPdf, AgendaStep, JobStatus, Meeting
 from .accompaniments import me, message, parse_minutes
-from .context import engine
+from .context import clock, engine
 from .errors import error_response
 from .navigation import go
 from .rendering import render, wants_partial
@@ -225,45 +228,86 @@ def add_half_day(meeting_id: int) -> Response | BaseResponse:
     return _edit(meeting_id, act)
 
 
-# -- PDFs -----------------------------------------------------------------------------------------
+# -- PDFs (rendered by the job worker) ---------------------------------------------------------------
 
 
-def _pdf(meeting_id: int, half_day_id: int | None) -> Response:
-    from ..printing.agenda import AgendaDocument, render_agenda_pdf
+def _pdf_row(db: Any, meeting: Meeting, pdf_id: int) -> AgendaPdf:
+    row = db.get(AgendaPdf, pdf_id)
+    if row is None or row.meeting_id != meeting.id:
+        raise NotFound("pdf")
+    return row
 
-    context = _context(meeting_id)
-    plans = context["plans"]
-    if half_day_id is not None:
-        plans = [p for p in plans if p.half_day and p.half_day.id == half_day_id]
-        if not plans:
-            raise NotFound("half-day")
-    accompaniment: Accompaniment = context["accompaniment"]
+
+@bp.route("/seances/<int:meeting_id>/pdf", methods=["POST"])
+@login_required
+def request_pdf(meeting_id: int) -> Response | BaseResponse:
+    """Ask for the agenda PDF (or a half-day's roadmap, `half_day_id`); the same row for an unchanged session."""
+    from ..jobs import get_queue
+
+    user = me()
+    raw = request.form.get("half_day_id", "")
+    with write_session(engine()) as db:
+        meeting = get_meeting(db, user, meeting_id)
+        half_day = None
+        if raw:
+            try:
+                half_day = planning.get_half_day(db, meeting, int(raw) if raw.isdigit() else 0)
+            except DomainError as missing:
+                raise NotFound("half-day") from missing
+        half_day_id = half_day.id if half_day else None
+        key = hashlib.sha256(f"{meeting.uuid}:{meeting.version}:{half_day_id or ''}".encode()).hexdigest()
+        name = (f"feuille-de-route-{meeting_id}-{half_day.position + 1}.pdf" if half_day
+                else f"ordre-du-jour-{meeting_id}.pdf")
+        inserted = insert_once(db, AgendaPdf, {
+            "key": key, "meeting_id": meeting.id, "half_day_id": half_day_id, "meeting_version": meeting.version,
+            "filename": name, "status": JobStatus.QUEUED, "message_params": {}, "created_at": clock().now(),
+        }, conflict=["key"])
+        row = db.exec(select(AgendaPdf).where(AgendaPdf.key == key)).one()
+        # Older renderings of the same document go (only the latest version is worth keeping).
+        same_document = (AgendaPdf.half_day_id == half_day_id) if half_day_id else AgendaPdf.half_day_id.is_(None)  # type: ignore[union-attr]
+        db.execute(delete(AgendaPdf).where(AgendaPdf.meeting_id == meeting.id, same_document,  # type: ignore[arg-type]
+                                           AgendaPdf.key != key,  # type: ignore[arg-type]
+                                           AgendaPdf.status.in_(  # type: ignore[attr-defined]
+                                               [JobStatus.DONE, JobStatus.FAILED, JobStatus.EXPIRED])))
+        again = row.status in (JobStatus.FAILED, JobStatus.EXPIRED)
+        if again:
+            update_if_version(db, AgendaPdf, row.id, row.version, status=JobStatus.QUEUED, error="", attempts=0)
+        pdf_id = row.id
+    if inserted or again:
+        assert pdf_id is not None
+        get_queue(current_app).enqueue("agenda-pdf", pdf_id)
+    return go(url_for("planning.pdf_status", meeting_id=meeting_id, pdf_id=pdf_id))
+
+
+@bp.route("/seances/<int:meeting_id>/pdf/<int:pdf_id>")
+@login_required
+def pdf_status(meeting_id: int, pdf_id: int) -> Response:
+    """Where the PDF stands; the page refreshes itself (htmx, or a meta refresh without JavaScript)."""
+    user = me()
     with read_session(engine()) as db:
-        from ..facilitation.accompaniments import communities
+        meeting = get_meeting(db, user, meeting_id)
+        row = _pdf_row(db, meeting, pdf_id)
+        db.expunge(meeting)
+        row_view = {"id": row.id, "status": row.status, "filename": row.filename,
+                    "roadmap": row.half_day_id is not None, "stale": row.meeting_version != meeting.version}
+    return render("planning/pdf.html", "planning/_pdf.html", meeting=meeting, pdf=row_view)
 
-        pair = [c.name for c in communities(db, accompaniment)]
-    document = AgendaDocument(meeting=context["meeting"], accompaniment_title=accompaniment.title,
-                              communities=pair, plans=plans, kit=_kit(), roadmap=half_day_id is not None)
-    data = render_agenda_pdf(document)
-    name = f"feuille-de-route-{meeting_id}-{half_day_id}.pdf" if half_day_id else f"ordre-du-jour-{meeting_id}.pdf"
+
+@bp.route("/seances/<int:meeting_id>/pdf/<int:pdf_id>/fichier")
+@login_required
+def pdf_file(meeting_id: int, pdf_id: int) -> Response | BaseResponse:
+    """The PDF itself once rendered (before that, its status page)."""
+    user = me()
+    with read_session(engine()) as db:
+        meeting = get_meeting(db, user, meeting_id)
+        row = _pdf_row(db, meeting, pdf_id)
+        data, name, done = row.data, row.filename, row.status == JobStatus.DONE
+    if not done or data is None:
+        return redirect(url_for("planning.pdf_status", meeting_id=meeting_id, pdf_id=pdf_id), code=303)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.route("/seances/<int:meeting_id>/ordre-du-jour.pdf")
-@login_required
-def agenda_pdf(meeting_id: int) -> Response:
-    """The whole agenda as PDF."""
-    return _pdf(meeting_id, None)
-
-
-@bp.route("/seances/<int:meeting_id>/feuille-de-route/<int:half_day_id>.pdf")
-@login_required
-def roadmap_pdf(meeting_id: int, half_day_id: int) -> Response:
-    """The one-page roadmap of a half-day as PDF."""
-    return _pdf(meeting_id, half_day_id)
 
 
 def _not_found(_error: NotFound) -> Response:

@@ -20,6 +20,7 @@ from conftest import AXE, LiveServer
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.jobs import get_queue
 
 pytestmark = pytest.mark.browser
 CONTENT = Path(__file__).parents[2] / "kit_content"
@@ -41,7 +42,8 @@ def fac_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(app=app, url=url)
+    with get_queue(app).thread_worker():  # the job worker renders the PDFs, as beside `mallette serve`
+        yield LiveServer(app=app, url=url)
     server.shutdown()
     thread.join(10)
     app.extensions["mallette"].engine.dispose()
@@ -157,9 +159,12 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     page.wait_for_url(re.compile(r"/preparer#etape-\d+$"))
     assert "Partir des besoins" in page.locator("section.half-day").first.locator(".step-links").first.inner_text()
 
-    # 5. The agenda PDF.
+    # 5. The agenda PDF, rendered by the job worker while the page waits for it.
+    page.get_by_role("button", name="Ordre du jour en PDF").click()
+    ready = page.get_by_role("link", name="Télécharger l'ordre du jour")
+    ready.wait_for()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Télécharger l'ordre du jour (PDF)").click()
+        ready.click()
     pdf = tmp_path / "agenda.pdf"
     download.value.save_as(pdf)
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.read_bytes())).pages)

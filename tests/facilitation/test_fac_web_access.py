@@ -18,7 +18,7 @@ from app.clock import SYSTEM_CLOCK
 from app.db import write_session
 from app.facilitation import accompaniments, applications, planning
 from app.facilitation.enums import MeetingKind, PersonRole
-from app.models import User
+from app.models import AgendaPdf, User
 
 BLUEPRINTS = ("accompaniments.", "planning.", "call.", "admin.")
 PUBLIC = {"call.call", "admin.sign_up", "admin.reset_password"}
@@ -54,6 +54,10 @@ def _world(app: Flask, make_user: Any) -> dict[str, int]:
             region="", demand="Une demande assez longue pour passer.",
             diagnosis={c: {"level": "oui"} for c in applications.DIAGNOSIS}))
         ids["application_id"] = application.id  # type: ignore[assignment]
+        pdf = AgendaPdf(key="k" * 64, meeting_id=ids["meeting_id"], filename="ordre-du-jour.pdf")
+        db.add(pdf)
+        db.flush()
+        ids["pdf_id"] = pdf.id  # type: ignore[assignment]
     ids["coordinator"] = coord.id  # type: ignore[assignment]
     return ids
 

@@ -11,7 +11,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.db import read_session
-from app.models import Accompaniment, AgendaStep, CallApplication, Membership, User
+from app.jobs import get_queue
+from app.models import Accompaniment, AgendaPdf, AgendaStep, CallApplication, Membership, User
 
 
 def _engine(app: Flask):  # type: ignore[no-untyped-def]
@@ -124,11 +125,25 @@ def test_planning_without_javascript_and_with_htmx(app: Flask, make_user: Any, l
     wrong = client.post(f"/seances/{meeting_id}/etapes/{first.id}/duree", data={"csrf_token": token, "minutes": "x"},
                         headers={"HX-Request": "true"})
     assert wrong.status_code == 422 and "Indiquez un nombre entier de minutes." in wrong.get_data(as_text=True)
-    pdf = client.get(f"/seances/{meeting_id}/ordre-du-jour.pdf")
+    asked = client.post(f"/seances/{meeting_id}/pdf", data={"csrf_token": token})
+    status_page = asked.headers["Location"]
+    assert client.post(f"/seances/{meeting_id}/pdf", data={"csrf_token": token}).headers["Location"] == status_page
+    pdf_id = int(status_page.rsplit("/", 1)[1])
+    assert "Préparation du PDF" in client.get(status_page).get_data(as_text=True)
+    assert client.get(status_page + "/fichier").status_code == 303  # not rendered yet: back to the status
+    get_queue(app).run("agenda-pdf", pdf_id)  # what the job worker does
+    assert "Le PDF est prêt." in client.get(status_page).get_data(as_text=True)
+    pdf = client.get(status_page + "/fichier")
     assert pdf.mimetype == "application/pdf"
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Ordre du jour" in text and "Jour 1, matin" in text and "dépassement" in text
-    assert app.extensions["mallette"].engine is not None
+    with read_session(_engine(app)) as db:
+        assert db.execute(select(func.count()).select_from(AgendaPdf)).scalar() == 1
+        morning = db.exec(select(AgendaStep).where(AgendaStep.id == first.id)).scalar_one().half_day_id  # type: ignore[call-overload]
+    roadmap = client.post(f"/seances/{meeting_id}/pdf", data={"csrf_token": token, "half_day_id": str(morning)})
+    get_queue(app).run("agenda-pdf", int(roadmap.headers["Location"].rsplit("/", 1)[1]))
+    sheet = PdfReader(io.BytesIO(client.get(roadmap.headers["Location"] + "/fichier").data))
+    assert len(sheet.pages) == 1 and "Feuille de route" in sheet.pages[0].extract_text()
 
 
 def test_demo_is_idempotent_and_removable(app: Flask, runner: Any) -> None:
