@@ -163,11 +163,16 @@ def _glossary_rule(state: StateCore) -> None:
     lookup = _lookup(glossary)
     # A page never links to itself (nor to a shorter term inside its own).
     linked: set[str] = {skip_id} if skip_id else set()
+    quoted = 0  # inside a blockquote: a quotation is left as its author wrote it
     for block in state.tokens:
-        if block.type != "inline" or not block.children:
+        if block.type in ("blockquote_open", "blockquote_close"):
+            quoted += 1 if block.type == "blockquote_open" else -1
+            continue
+        if block.type != "inline" or not block.children or quoted:
             continue
         children: list[Token] = []
         depth = 0
+        quotes = [0]  # depth of « » and “ ” quotation marks, carried across the block's text tokens
         for child in block.children:
             if child.type == "link_open":
                 depth += 1
@@ -176,7 +181,7 @@ def _glossary_rule(state: StateCore) -> None:
             if child.type != "text" or depth:
                 children.append(child)
                 continue
-            children.extend(_split_text(child, pattern, lookup, linked, href_for))
+            children.extend(_split_text(child, pattern, lookup, linked, href_for, quotes))
         block.children = children
 
 
@@ -192,14 +197,27 @@ def _split_text(
     lookup: Mapping[str, str],
     linked: set[str],
     href_for: HrefFor,
+    quotes: list[int],
 ) -> list[Token]:
     text = token.content
     out: list[Token] = []
     position = 0
+    scanned = 0
+
+    def advance(upto: int) -> None:
+        nonlocal scanned
+        for char in text[scanned:upto]:
+            if char in _OPENING_QUOTES:
+                quotes[0] += 1
+            elif char in _CLOSING_QUOTES and quotes[0]:
+                quotes[0] -= 1
+        scanned = max(scanned, upto)
+
     for match in pattern.finditer(text):
+        advance(match.start())
         word = match.group(1)
         target = lookup.get(word) or lookup.get(word.casefold())
-        if target is None or target in linked:
+        if target is None or target in linked or quotes[0]:  # never inside a quotation
             continue
         linked.add(target)
         if match.start() > position:
@@ -208,11 +226,16 @@ def _split_text(
         link.attrs = {"href": href_for(target), "class": "glossaire", "title": "Voir le glossaire"}
         out.extend([link, _text(word), Token("link_close", "a", -1)])
         position = match.end()
+    advance(len(text))
     if not out:
         return [token]
     if position < len(text):
         out.append(_text(text[position:]))
     return out
+
+
+_OPENING_QUOTES = "«“"
+_CLOSING_QUOTES = "»”"
 
 
 def _text(content: str) -> Token:

@@ -73,3 +73,19 @@ def test_french_typography_ordinals_code_links_and_line_starts() -> None:
 
 def test_search_text_keeps_the_content_characters() -> None:
     assert plain_text("L'ESS : oui") == "L'ESS : oui"
+
+
+def test_glossary_terms_are_not_linked_inside_quotations() -> None:
+    glossary = {"ESS": "notion-ess", "PTCE": "notion-ptce", "tiers-lieu": "notion-tiers-lieu"}
+
+    def link(text: str) -> str:
+        return render_markdown(text, glossary=glossary, href_for=lambda target: f"/r/{target}")
+
+    html = link("Une élue disait : « l'ESS, c'est *notre* PTCE ». Ensuite, l'ESS et le PTCE.")
+    assert html.count("<a ") == 2
+    assert html.index('href="/r/notion-ess"') > html.index("»")  # the first occurrence outside the quote
+    quoted = link("> Le tiers-lieu, c'est la maison commune.\n\nUn tiers-lieu ici.")
+    assert quoted.count('href="/r/notion-tiers-lieu"') == 1
+    assert quoted.index('href="/r/notion-tiers-lieu"') > quoted.index("</blockquote>")
+    english = link("He said “the ESS matters”, then the ESS.")
+    assert english.count("<a ") == 1 and english.index("<a ") > english.index("”")
