@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from .. import get_state
 from ..kit import Kit
+from ..kit.loader import sort_key
 from ..printing.decks import Deck
 from ..printing.options import KitOptions
 from ..serving import is_loopback_url
@@ -144,8 +145,36 @@ def file_label(name: str, deck_titles: dict[str, str]) -> str:
         return _("Le livret : fiches, activités, grille, structures, glossaire")
     if "-jeu-" in stem:
         deck = stem.rsplit("-jeu-", 1)[1]
-        return _("Jeu de cartes « %(deck)s »", deck=deck_titles.get(deck, deck))
+        title = deck_titles.get(deck, deck)
+        # "Cartes posture", not "Jeu de cartes « Cartes posture »": the title already says it.
+        return title if sort_key(title).startswith(("cartes", "jeu")) else _("Cartes « %(deck)s »", deck=title)
     return name
+
+
+#: Edition codes -> the word a downloaded file's name carries.
+EDITION_WORDS = {"home": "maison", "shop": "imprimeur"}
+
+
+def download_name(build: BuildView, name: str) -> str:
+    """The name a downloaded file gets: its territory (already in it), paper and edition.
+
+    `couserans-livret.pdf` of the Letter shop edition downloads as `couserans-livret-letter-imprimeur.pdf`,
+    so that two editions of one territory never save as `… (1).pdf`.
+    """
+    path = Path(name)
+    paper = str(build.options.get("paper", "a4"))
+    edition = EDITION_WORDS.get(str(build.options.get("edition", "home")), "maison")
+    return f"{path.stem}-{paper}-{edition}{path.suffix}"
+
+
+def options_summary(build: BuildView) -> str:
+    """What a kit is: its paper, edition and decks, for people."""
+    titles = {deck.id: deck.title for deck in printing_api.load_decks()}
+    paper = {"a4": "A4", "letter": "Letter (US)"}.get(str(build.options.get("paper", "a4")), "A4")
+    edition = _("édition imprimeur") if build.options.get("edition") == "shop" else _("édition maison ou bureau")
+    chosen = list(build.options.get("decks") or [])
+    decks = ", ".join(titles.get(d, d) for d in chosen) if chosen else _("tous les jeux de cartes")
+    return _("%(paper)s · %(edition)s · %(decks)s", paper=paper, edition=edition, decks=decks)
 
 
 def _file_entries(build: BuildView) -> list[dict[str, Any]]:
@@ -156,7 +185,8 @@ def _file_entries(build: BuildView) -> list[dict[str, Any]]:
         path = root / name
         size = path.stat().st_size if path.is_file() else 0
         entries.append({
-            "name": name,
+            "name": download_name(build, name),
+            "deck": "-jeu-" in Path(name).stem,
             "label": file_label(name, titles),
             "url": url_for("downloads.build_file", key=build.key, name=name),
             "size": size,
@@ -177,6 +207,7 @@ def _page(form: KitForm, decks: list[tuple[Deck, int]], *, status: int = 200) ->
         default_build=_default_build() if decks and kit else None,
         entries=_file_entries,
         progress_text=progress_text,
+        options_summary=options_summary,
         ahead=_service().ahead,
         qr=qr_address(),
     )
@@ -224,7 +255,8 @@ def start_build() -> Response | BaseResponse:
     if not wants_partial():
         return redirect(target, code=303)
     response = render("download/build.html", "download/_started.html", build=build, entries=_file_entries,
-                      with_csrf=True, progress_text=progress_text, ahead=_service().ahead, qr=qr_address())
+                      with_csrf=True, progress_text=progress_text, options_summary=options_summary,
+                      ahead=_service().ahead, qr=qr_address())
     response.headers["HX-Push-Url"] = target
     return response
 
@@ -242,7 +274,8 @@ def build_status(key: str) -> Response:
     if build is None:
         return error_response(404, _("Ce kit n'existe pas ou a été supprimé. Demandez-le à nouveau."))
     return render("download/build.html", "download/_build.html", build=build, entries=_file_entries,
-                  with_csrf=True, progress_text=progress_text, ahead=_service().ahead, qr=qr_address())
+                  with_csrf=True, progress_text=progress_text, options_summary=options_summary,
+                  ahead=_service().ahead, qr=qr_address())
 
 
 @bp.get("/telecharger/<key>/<path:name>")
@@ -254,7 +287,7 @@ def build_file(key: str, name: str) -> Response:
         return error_response(404, _("Ce fichier n'existe pas."))
     service.touch(build)
     return send_from_directory(service.build_dir / build.key, name, as_attachment=True,
-                               download_name=Path(name).name)
+                               download_name=download_name(build, Path(name).name))
 
 
 @click.command("prebuild-kit")

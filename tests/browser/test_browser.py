@@ -96,17 +96,27 @@ def test_build_a_kit_through_the_form_then_open_a_card_qr(page, live_server: Liv
         if box.get_attribute("value") != "postures":
             box.uncheck()
     page.get_by_role("button", name="Construire mon kit").click()
+    progress = page.locator("#kit-progres")
+    progress.wait_for()
+    assert progress.evaluate("el => el === document.activeElement")  # focus follows the submit, not <body>
+    assert progress.locator("[aria-live=polite]").count() == 1  # progress and completion are announced
     page.get_by_text("Le kit est prêt.").wait_for(timeout=120_000)
+    assert progress.evaluate("el => el === document.activeElement")  # still there once the files are listed
     assert re.search(r"/telecharger/[0-9a-f]{64}$", page.url)  # htmx pushed the build's address
-    assert "Pays d’Aix – Durance" in page.locator("main").inner_text()
+    assert "Votre kit : Pays d’Aix – Durance" in page.locator("main").inner_text()
+    assert "A4 · édition maison ou bureau · Cartes posture" in progress.inner_text()  # what the kit is
+    page.keyboard.press("Tab")  # the first Tab from the progress region reaches the first file
+    assert page.evaluate("document.activeElement.getAttribute('href')").endswith(".pdf")
 
     with page.expect_download() as zip_download:
         page.locator("a[download][href$='.zip']").click()
+    assert re.fullmatch(r"pays-daix-durance-mallette-a4-maison\.zip", zip_download.value.suggested_filename)
     archive = zipfile.ZipFile(io.BytesIO(Path(zip_download.value.path()).read_bytes()))
     assert any(name.endswith(".pdf") for name in archive.namelist())
 
     with page.expect_download() as pdf_download:
-        page.get_by_role("link", name="Jeu de cartes « Cartes posture »").click()
+        page.get_by_text("Le jeu de cartes seul (1 fichier)").click()  # the decks are grouped
+        page.get_by_role("link", name="Cartes posture", exact=True).click()
     pdf = tmp_path / "postures.pdf"
     pdf.write_bytes(Path(pdf_download.value.path()).read_bytes())
     urls = _qr_urls(pdf, tmp_path)

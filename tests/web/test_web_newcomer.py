@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template
 from flask.testing import FlaskClient
 
 from app.web.downloads import KitForm
@@ -56,3 +58,34 @@ def test_header_menu_is_a_link_to_the_menu_and_key_actions_come_first(client: Fl
     assert '<div id="menu" class="wrap menu">' in page
     header_end = page.index("</header>", page.index('class="resource-header"'))
     assert page.index("Imprimer cette carte") < header_end  # in the item's header, before its body
+
+
+def _built(edition: str, paper: str, decks: list[str]) -> Any:
+    return SimpleNamespace(key="k" * 64, done=True, failed=False, expired=False, queued=False,
+                           files=("couserans-livret.pdf", "couserans-jeu-postures.pdf", "couserans-mallette.zip"),
+                           options={"territory": "Couserans", "paper": paper, "edition": edition, "decks": decks})
+
+
+def test_a_built_kit_says_what_it_is_and_names_its_files(app: Flask) -> None:
+    from app.web.downloads import download_name, file_label, options_summary
+
+    home, shop = _built("home", "a4", []), _built("shop", "letter", ["postures"])
+    assert download_name(home, "couserans-livret.pdf") == "couserans-livret-a4-maison.pdf"
+    assert download_name(shop, "couserans-livret.pdf") == "couserans-livret-letter-imprimeur.pdf"
+    assert file_label("couserans-jeu-postures.pdf", {"postures": "Cartes posture"}) == "Cartes posture"
+    with app.test_request_context():
+        assert options_summary(home) == "A4 · édition maison ou bureau · tous les jeux de cartes"
+        assert options_summary(shop).startswith("Letter (US) · édition imprimeur · ")
+
+
+def test_each_edition_gets_its_own_printing_instructions(app: Flask) -> None:
+    def entries(build: Any) -> list[dict[str, Any]]:
+        return [{"name": n, "deck": "-jeu-" in n, "label": n, "url": "/f/" + n, "size": 2048, "kind": "pdf"}
+                for n in build.files]
+
+    with app.test_request_context():
+        home = render_template("download/_build.html", build=_built("home", "a4", []), entries=entries)
+        shop = render_template("download/_build.html", build=_built("shop", "letter", []), entries=entries)
+    assert "recto verso bord long" in home and "imprimeur" not in home
+    assert "fonds perdus de 3 mm" in shop and "recto verso bord long" not in shop
+    assert "<details" in shop and shop.index("couserans-livret.pdf") < shop.index("<details")  # decks grouped

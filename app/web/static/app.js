@@ -23,6 +23,14 @@
   document.addEventListener("htmx:sendError", onFailure);
   document.addEventListener("htmx:timeout", onFailure);
 
+  // After a form swaps in a region that asks for it (the kit's progress), focus moves there instead of
+  // falling to <body>; the live region inside announces the progress and the files.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    var region = target && target.querySelector && target.querySelector("[data-focus-on-swap]");
+    if (region) { region.focus(); }
+  });
+
   // The phone menu: without JavaScript the button is a link to #menu (shown by :target); here it
   // becomes a toggle button that says whether the menu is open.
   function setUpMenu() {
