@@ -121,4 +121,30 @@ def test_the_schema_matches_the_models(engine: Engine) -> None:
 
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
-    assert [d for d in diff if "call_application" in repr(d)] == []
+    assert [d for d in diff if "call_application" in repr(d) or "agenda_pdf" in repr(d)] == []
+
+
+def test_the_demo_is_created_once_and_removed_entirely(engine: Engine, kit) -> None:  # type: ignore[no-untyped-def]
+    from app.facilitation import demo
+    from app.models import Accompaniment, HalfDay, Meeting, Person, Territory
+
+    clock = FrozenClock()
+    with write_session(engine) as db:
+        first = demo.create_demo(db, clock, kit)
+    with write_session(engine) as db:
+        second = demo.create_demo(db, clock, kit)
+    assert (first.created, second.created, first.accompaniment_id) == (True, False, second.accompaniment_id)
+    with read_session(engine) as db:
+        accompaniment = db.get(Accompaniment, first.accompaniment_id)
+        assert accompaniment is not None and accompaniment.is_demo and accompaniment.stage == Stage.PREPARATION
+        names = sorted(c.structure_id for c in db.exec(select(Community)).scalars().all())  # type: ignore[call-overload]
+        assert names == ["structure-ardes", "structure-pes21"]
+        people = db.exec(select(Person)).scalars().all()  # type: ignore[call-overload]
+        assert {p.role for p in people} >= {PersonRole.VISITOR, PersonRole.HOST} and all(
+            any(ch.isdigit() for ch in p.name) for p in people)  # pseudonyms, nobody invented by name
+        assert db.execute(select(func.count()).select_from(HalfDay)).scalar() == 4
+    with write_session(engine) as db:
+        assert demo.remove_demo(db) == 1
+    with read_session(engine) as db:
+        for model in (Accompaniment, Meeting, Community, Territory, User):
+            assert db.execute(select(func.count()).select_from(model)).scalar() == 0, model
