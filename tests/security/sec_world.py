@@ -62,7 +62,7 @@ def join(app: Flask, code: str, name: str) -> FlaskClient:
     """A phone that joined the session by its code under `name`."""
     phone = app.test_client()
     page = phone.get(f"/rejoindre/{code}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token, page[:300]
     answer = phone.post(f"/rejoindre/{code}", data={"csrf_token": token.group(1), "name": name,
                                                     "role": "habitant", "community": ""})
@@ -73,8 +73,8 @@ def join(app: Flask, code: str, name: str) -> FlaskClient:
 def post_note(phone: FlaskClient, meeting_uuid: str, text: str) -> int:
     """Post a note from a phone; return its id."""
     html = phone.get(f"/p/{meeting_uuid}").get_data(as_text=True)
-    key = re.search(r'name="key" value="([^"]+)"', html)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    key = re.search(r'name="key"[^>]*value="([^"]+)"', html)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert key and csrf, html[:500]
     answer = phone.post(f"/p/{meeting_uuid}/notes", data={"key": key.group(1), "csrf_token": csrf.group(1),
                                                           "dimension": DIMENSIONS[0], "text": text})

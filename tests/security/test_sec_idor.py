@@ -42,7 +42,7 @@ def test_no_object_route_reaches_another_facilitators_objects(app: Flask) -> Non
                    note_text=SECRET_B)
     before = _b_rows(app)
     token_a = form_token(a.facilitator, f"/seances/{a.plan.meeting_id}/animer")
-    phone_token = re.search(r'name="csrf_token" value="([^"]+)"',
+    phone_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"',
                             a.phone.get(f"/p/{a.plan.meeting_uuid}").get_data(as_text=True))
     assert phone_token
     clients = {"facilitator A": (a.facilitator, token_a), "phone A": (a.phone, phone_token.group(1))}
