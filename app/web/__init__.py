@@ -182,6 +182,9 @@ def init_web(app: Flask) -> None:
     app.after_request(_security_headers)
     app.cli.add_command(prebuild_command)
     register_error_handlers(app)
+    from .unavailable import init_unavailable
+
+    init_unavailable(app)
 
     @app.template_global()
     def current_path() -> str:

@@ -22,6 +22,7 @@ TITLES = {
     422: _l("Données non valides"),
     429: _l("Trop de demandes"),
     500: _l("Erreur du serveur"),
+    503: _l("Service momentanément indisponible"),
 }
 MESSAGES = {
     400: _l("La requête n'a pas pu être comprise."),
@@ -32,6 +33,7 @@ MESSAGES = {
     422: _l("Les données envoyées ne sont pas valides : corrigez-les et réessayez."),
     429: _l("Trop de demandes en ce moment : réessayez dans une minute."),
     500: _l("Une erreur inattendue s'est produite. Elle a été notée ; réessayez plus tard."),
+    503: _l("Le service ne répond pas pour l'instant : réessayez dans quelques secondes."),
 }
 CSRF_MESSAGE = _l("Le formulaire a expiré : rechargez la page, puis réessayez.")
 
