@@ -10,9 +10,11 @@ from flask import Flask, current_app
 
 from . import config as config_module
 from .db import make_engine, upgrade
-from .state import MalletteState, sync_content
+from .state import ContentCache, MalletteState, sync_content
 
 __version__ = "0.1.0"
+#: Entries kept per namespace of the app's content cache.
+CACHE_SIZES = {"page": 1024, "rendered": 2048, "card-pdf": 32, "commons": 4}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -42,7 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from .kit import load_kit
 
         result = load_kit(content_dir)
-    app.extensions["mallette"] = MalletteState(engine=engine, content_dir=content_dir, result=result)
+    app.extensions["mallette"] = MalletteState(
+        engine=engine, content_dir=content_dir, result=result, cards_dir=Path(app.config["CARDS_DIR"]),
+        check_every=float(app.config["CONTENT_CHECK_SECONDS"]), auto_index=bool(app.config["AUTO_INDEX"]),
+        cache=ContentCache(CACHE_SIZES),
+    )
 
     from .web import init_web
 

@@ -51,6 +51,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAX_QUEUED_BUILDS": 20,
         "BASE_URL": "http://127.0.0.1:5000",
         "AUTO_INDEX": True,
+        #: How often (seconds) a web worker looks whether the content was indexed anew elsewhere.
+        "CONTENT_CHECK_SECONDS": 2.0,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT,
         "SESSION_COOKIE_SAMESITE": "Lax",

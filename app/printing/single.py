@@ -1,5 +1,5 @@
 """One deck or one card, rendered in this process: the deck PDF as a kit build makes it, and the
-"print this card" sheet of a resource page."""
+"print this card" sheet of a resource page (the web app keeps it in its content cache)."""
 
 from __future__ import annotations
 
@@ -46,9 +46,6 @@ def render_deck_pdf(
 # --------------------------------------------------------------------------- one card
 
 
-_single_cache: dict[str, bytes] = {}
-
-
 def _ad_hoc_deck(item: KitItem) -> Deck:
     colour, icon = TYPE_STYLES[item.type.value]
     size = {"posture": "a6", "activite": "a6", "structure": "poker"}.get(item.type.value, "tarot")
@@ -90,9 +87,6 @@ def render_card_pdf(
         raise KeyError(item_id)
     key = sha("single", assets_hash(print_dir), deck.fingerprint(), item.id, item.checksum,
               len(deck_items(deck, kit)), sorted(kit.glossary.items()), base_url, paper)
-    cached = _single_cache.get(key)
-    if cached is not None:
-        return cached
     views = [v for v in card_views(deck, kit, base_url=base_url, print_dir=print_dir) if v.item.id == item.id]
     card = views[0]
     info = meta(
@@ -106,8 +100,4 @@ def render_card_pdf(
     overflows = find_overflows(document)
     if overflows:
         raise CardOverflowError(overflows, {item.id: item.path})
-    data = pdf_bytes(document, key, finisher=finisher(viewer=True, shop_bleed_mm=None))
-    if len(_single_cache) > 256:
-        _single_cache.clear()
-    _single_cache[key] = data
-    return data
+    return pdf_bytes(document, key, finisher=finisher(viewer=True, shop_bleed_mm=None))

@@ -39,25 +39,13 @@ CSP = (
 LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
-_locales: dict[tuple[str, str, tuple[str, ...]], str] = {}
-
-
 def select_locale() -> str:
-    """Language from the `lang` cookie, else the browser, else French (memoised per header pair)."""
+    """Language from the `lang` cookie, else the browser, else French."""
     languages: list[str] = current_app.config["LANGUAGES"]
-    key = (request.headers.get("Cookie", ""), request.headers.get("Accept-Language", ""), tuple(languages))
-    found = _locales.get(key)
-    if found is not None:
-        return found
     chosen = request.cookies.get("lang")
     if chosen in languages:
-        locale = str(chosen)
-    else:
-        locale = request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    if len(_locales) > 1024:
-        _locales.clear()
-    _locales[key] = locale
-    return locale
+        return str(chosen)
+    return str(request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def safe_next(target: str | None) -> str:
@@ -102,6 +90,13 @@ def _security_headers(response: Response) -> Response:
         vary = headers.get("Vary")
         headers["Vary"] = f"{vary}, Cookie, Accept-Language" if vary else "Cookie, Accept-Language"
     return response
+
+
+def _check_content() -> None:
+    """Pick up content indexed by `mallette index` or another worker (at most every few seconds)."""
+    from .. import get_state
+
+    get_state().check()
 
 
 def _template_globals() -> dict[str, Any]:
@@ -180,6 +175,7 @@ def init_web(app: Flask) -> None:
     app.add_url_rule("/langue/<lang>", "set_language", set_language)
     app.context_processor(_template_globals)
     app.after_request(_security_headers)
+    app.before_request(_check_content)
     app.cli.add_command(prebuild_command)
     register_error_handlers(app)
     from .unavailable import init_unavailable

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,6 @@ from ..kit.schema import FOLDERS
 
 bp = Blueprint("commons", __name__, url_prefix="/commun")
 
-_cache: dict[tuple[str, str], bytes] = {}
-_lock = threading.Lock()
 #: ZIP entries get a fixed date so that the same content gives the same bytes.
 ZIP_DATE = (2022, 1, 1, 0, 0, 0)
 
@@ -77,16 +74,10 @@ def kit_json() -> dict[str, Any]:
 
 
 def _cached(kind: str, make: Any) -> bytes:
+    """An export of the current content, from the app's content cache."""
     state = get_state()
-    version = f"{state.kit.content_hash}|{state.content_dir}|{current_app.config['BASE_URL']}"
-    with _lock:
-        data = _cache.get((kind, version))
-    if data is None:
-        data = make()
-        with _lock:
-            for key in [k for k in _cache if k[0] == kind]:
-                del _cache[key]
-            _cache[(kind, version)] = data
+    key = (kind, state.kit.content_hash, str(state.content_dir), current_app.config["BASE_URL"])
+    data: bytes = state.cache.get_or_make("commons", key, make)
     return data
 
 

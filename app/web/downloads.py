@@ -22,6 +22,7 @@ from flask import (
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_htmx import make_response as htmx_response
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import FloatField, RadioField, SelectChoice, SelectMultipleField, StringField
@@ -248,8 +249,7 @@ def start_build() -> Response | BaseResponse:
     except TooBusy:
         response = error_response(429, retry_after=60)
         if wants_partial():  # keep the form: show the message in its own slot
-            response.headers["HX-Retarget"] = "#kit-erreur"
-            response.headers["HX-Reswap"] = "innerHTML"
+            return htmx_response(response, retarget="#kit-erreur", reswap="innerHTML")
         return response
     target = url_for("downloads.build_status", key=build.key)
     if not wants_partial():
@@ -257,8 +257,7 @@ def start_build() -> Response | BaseResponse:
     response = render("download/build.html", "download/_started.html", build=build, entries=_file_entries,
                       with_csrf=True, progress_text=progress_text, options_summary=options_summary,
                       ahead=_service().ahead, qr=qr_address())
-    response.headers["HX-Push-Url"] = target
-    return response
+    return htmx_response(response, push_url=target)
 
 
 def qr_address() -> dict[str, Any]:

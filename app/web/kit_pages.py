@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
@@ -38,9 +37,6 @@ MIN_TAG_COUNT = 2
 PER_PAGE = 20
 #: One-card PDFs by (content, item, paper); a card that cannot be printed is kept as its error, so
 #: asking again does not render it again (the content has to change first).
-_card_cache: OrderedDict[tuple[str, str, str], bytes | PrintError] = OrderedDict()
-_card_cache_size = 32
-_card_lock = threading.Lock()
 _card_slots = threading.BoundedSemaphore(2)
 
 
@@ -240,11 +236,9 @@ def card_pdf(item_id: str) -> Response | BaseResponse:
         return redirect(url_for("kit.card_pdf", item_id=item.id, papier=paper), code=301)
     if not printing_api.deck_places(kit, item):
         return error_response(404, _("Cet élément n'est pas une carte : il n'a pas de version à imprimer seule."))
+    cache = get_state().cache
     key = (kit.content_hash, item.id, paper)
-    with _card_lock:
-        pdf = _card_cache.get(key)
-        if pdf is not None:
-            _card_cache.move_to_end(key)
+    pdf: bytes | PrintError | None = cache.get("card-pdf", key)
     if pdf is None:
         if not _card_slots.acquire(timeout=20):
             return error_response(429, retry_after=30)
@@ -259,10 +253,7 @@ def card_pdf(item_id: str) -> Response | BaseResponse:
             pdf = failure
         finally:
             _card_slots.release()
-        with _card_lock:
-            _card_cache[key] = pdf
-            while len(_card_cache) > _card_cache_size:
-                _card_cache.popitem(last=False)
+        cache.put("card-pdf", key, pdf)
     if isinstance(pdf, PrintError):
         return error_response(422, _("Le texte de cette carte dépasse de son cadre : elle ne peut pas être "
                                      "imprimée seule tant que la fiche n'est pas raccourcie."))
@@ -276,16 +267,10 @@ def card_pdf(item_id: str) -> Response | BaseResponse:
 # -- search -----------------------------------------------------------------------------------
 
 
-_facets: dict[str, tuple[str, list[tuple[str, int]]]] = {}
-
-
 def _facet_values(kind: str) -> list[tuple[str, int]]:
     state = get_state()
-    cached = _facets.get(kind)
-    if cached and cached[0] == state.kit.content_hash:
-        return cached[1]
-    values = facet_values(state.engine, kind)
-    _facets[kind] = (state.kit.content_hash, values)
+    values: list[tuple[str, int]] = state.cache.get_or_make(
+        "facets", (state.kit.content_hash, kind), lambda: facet_values(state.engine, kind))
     return values
 
 

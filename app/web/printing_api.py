@@ -2,15 +2,14 @@
 
 `PrintPipeline` is everything the web layer and the job worker ask of the pipeline, typed; the app
 holds one (`pipeline()`), the real `PrintingPipeline` unless the `PRINT_PIPELINE` setting gives a
-stand-in (tests). Deck definitions are cached until a file in the cards folder changes.
+stand-in (tests). Deck definitions are kept in the app's content cache until a file in the cards folder changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,8 +23,6 @@ from ..printing.decks import Deck
 from ..printing.options import KitOptions, KitResult, ProgressFn
 
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
-_decks_cache: dict[str, tuple[float, list[Deck]]] = {}
 
 
 class PrintPipeline(Protocol):
@@ -110,50 +107,29 @@ def pipeline(app: Flask | None = None) -> PrintPipeline:
     return found
 
 
-#: How long (seconds) a look at the cards folder stays valid: pages do not stat it on every request.
-STAMP_TTL = 2.0
-_stamps: dict[str, tuple[float, float]] = {}
-
-
-def _cards_mtime(folder: str | Path) -> float:
-    now = time.monotonic()
-    cached = _stamps.get(str(folder))
-    if cached and now - cached[0] < STAMP_TTL:
-        return cached[1]
-    stamps = [p.stat().st_mtime for p in Path(folder).glob("*.y*ml")]
-    stamp = max(stamps, default=0.0) + len(stamps)
-    _stamps[str(folder)] = (now, stamp)
-    return stamp
-
-
 def decks_version() -> str:
     """A string that changes when the deck definitions change (for page caching)."""
-    folder = str(current_app.config["CARDS_DIR"])
-    try:
-        return f"{folder}:{_cards_mtime(folder)}"
-    except OSError:
-        return f"{folder}:-"
+    from .. import get_state
+
+    return f"{current_app.config['CARDS_DIR']}:{hashlib.sha256(get_state().decks_version.encode()).hexdigest()[:16]}"
 
 
 def load_decks() -> list[Deck]:
-    """The deck definitions of the app's cards folder; empty (and logged) if they cannot be read."""
+    """The deck definitions of the app's cards folder (kept in the app's content cache, which is
+    emptied when a deck file changes); empty (and logged) if they cannot be read."""
+    from .. import get_state
+
     cards_dir = Path(current_app.config["CARDS_DIR"])
-    key = str(cards_dir)
-    try:
-        stamp = _cards_mtime(cards_dir)
-    except OSError:
-        return []
-    with _lock:
-        cached = _decks_cache.get(key)
-        if cached and cached[0] == stamp:
-            return cached[1]
+
+    def load() -> list[Deck]:
         try:
-            decks = list(pipeline().load_decks(cards_dir))
+            return list(pipeline().load_decks(cards_dir))
         except Exception:  # a broken deck file must not break the resource pages
             log.exception("cannot load the decks from %s", cards_dir)
-            decks = []
-        _decks_cache[key] = (stamp, decks)
-        return decks
+            return []
+
+    decks: list[Deck] = get_state().cache.get_or_make("decks", str(cards_dir), load)
+    return decks
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
-"""Rendered Markdown of kit items, cached per content version (rendering is the costly part of a page)."""
+"""Rendered Markdown of kit items, kept in the app's content cache (rendering is the costly part of a page)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from flask import request, url_for
@@ -21,11 +20,6 @@ class RenderedItem:
     body: Markup
 
 
-_cache: dict[tuple[str, str, str], RenderedItem] = {}
-_cache_version: list[str] = [""]
-_lock = threading.Lock()
-
-
 def _render(kit: Kit, item: KitItem, text: str) -> Markup:
     prefix = url_for("kit.resource", item_id="__id__")
 
@@ -37,18 +31,13 @@ def _render(kit: Kit, item: KitItem, text: str) -> Markup:
 
 def rendered(kit: Kit, item: KitItem) -> RenderedItem:
     """The item's rendered body (glossary terms linked to their notion), from the cache when possible."""
-    key = (kit.content_hash, request.script_root, item.id)
-    found = _cache.get(key)
-    if found is not None:
-        return found
-    result = RenderedItem(
-        intro=_render(kit, item, item.intro) if item.intro else Markup(""),
-        sections=tuple((s.title, _render(kit, item, s.markdown)) for s in item.sections),
-        body=_render(kit, item, item.body),
-    )
-    with _lock:
-        if _cache_version[0] != kit.content_hash:
-            _cache.clear()
-            _cache_version[0] = kit.content_hash
-        _cache[key] = result
-    return result
+    from .. import get_state
+
+    def make() -> RenderedItem:
+        return RenderedItem(
+            intro=_render(kit, item, item.intro) if item.intro else Markup(""),
+            sections=tuple((s.title, _render(kit, item, s.markdown)) for s in item.sections),
+            body=_render(kit, item, item.body),
+        )
+
+    return get_state().cache.get_or_make("rendered", (kit.content_hash, request.script_root, item.id), make)

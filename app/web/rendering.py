@@ -1,10 +1,9 @@
-"""One place deciding between a full page and an htmx fragment, and the cache of rendered pages."""
+"""One place deciding between a full page and an htmx fragment, and the cache of rendered pages
+(kept in the app's content cache, `MalletteState.cache`, emptied when the content changes)."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -12,23 +11,30 @@ from typing import Any, TypeVar, cast
 from flask import Response, g, make_response, render_template, request
 from flask_wtf.csrf import generate_csrf
 
+from ..state import ContentCache
+from . import htmx
+
 #: Stands for the per-session CSRF token in cached pages; replaced on the way out.
 CSRF_PLACEHOLDER = "csrf-placeholder-5b1f0c2e9a"
-PAGE_CACHE_SIZE = 1024
+PAGES = "page"
 
 F = TypeVar("F", bound=Callable[..., Any])
-_pages: OrderedDict[tuple[str, ...], tuple[str, str]] = OrderedDict()
-_pages_lock = threading.Lock()
 
 
 def _locale() -> str:
-    # The selector itself (memoised) rather than Flask-Babel's get_locale(), which parses a Locale
-    # object: a cache hit renders nothing and needs only the language code.
+    # The selector itself rather than Flask-Babel's get_locale(), which parses a Locale object: a
+    # cache hit renders nothing and needs only the language code.
     from . import select_locale
 
     # Whether the language was chosen (cookie) or taken from the browser changes the page (the notice).
     chosen = "chosen" if "lang" in request.cookies else "browser"
     return f"{select_locale()}:{chosen}"
+
+
+def _cache() -> ContentCache:
+    from .. import get_state
+
+    return get_state().cache
 
 
 def _signed_in() -> bool:
@@ -39,12 +45,7 @@ def _signed_in() -> bool:
 
 def wants_partial() -> bool:
     """True for an htmx request that swaps a region: not a boosted navigation, not a history restore."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _respond(html: str, status: int, etag: str | None = None) -> Response:
@@ -80,10 +81,7 @@ def render(template_full: str, template_partial: str, *, status: int = 200, **co
         return _respond(render_template(template, partial=partial, **context), status)
     html = render_template(template, partial=partial, csrf_token=lambda: CSRF_PLACEHOLDER, **context)
     etag = _etag(key)
-    with _pages_lock:
-        _pages[key] = (html, etag)
-        while len(_pages) > PAGE_CACHE_SIZE:
-            _pages.popitem(last=False)
+    _cache().put(PAGES, key, (html, etag))
     return _respond(html, status, etag)
 
 
@@ -107,10 +105,7 @@ def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
                 "partial" if wants_partial() else "full",
                 *(part() for part in parts),
             )
-            with _pages_lock:
-                cached = _pages.get(key)
-                if cached is not None:
-                    _pages.move_to_end(key)
+            cached = _cache().get(PAGES, key)
             if cached is not None:
                 return _respond(cached[0], 200, cached[1])
             g.page_cache_key = key

@@ -7,7 +7,6 @@ import re
 import shutil
 import time
 import zipfile
-from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from app.kit.markdown import render_markdown, sanitize
 from app.printing import kit_builder
 from app.printing.options import KitOptions
 from app.printing.render import CardOverflowError
-from app.web import kit_pages
 
 CONTROL_MESSAGE = "Caractère de contrôle non accepté"
 
@@ -97,7 +95,7 @@ def test_card_overflow_is_a_422_and_is_not_rendered_again(
         raise CardOverflowError([(item_id, "postures", 4.2)], {item_id: f"postures/{item_id}.md"})
 
     monkeypatch.setattr(kit_builder, "render_card_pdf", overflowing)
-    monkeypatch.setattr(kit_pages, "_card_cache", OrderedDict())  # earlier tests cached the real card
+    # Each app has its own content cache: nothing cached by earlier tests is served here.
     for _ in range(3):
         response = client.get("/r/posture-partir-des-besoins/carte.pdf")
         assert response.status_code == 422
