@@ -187,11 +187,20 @@ class ActiviteFields(CommonFields):
     objectif: Text
     duree: int = Field(gt=0, le=1440)
     participants: ShortText
+    #: How many people take part, [fewest, most], when the sheet says (filters the activity list).
+    personnes: list[Annotated[int, Field(ge=1, le=500)]] | None = Field(default=None, min_length=2, max_length=2)
     moment: Literal["preparation", "visite", "apres-visite", "capitalisation", "phase-2"]
     materiel: list[ShortText] = Field(default_factory=list)
     productions: list[ShortText] = Field(default_factory=list)
     dimensions: list[ItemId] = Field(default_factory=list)
     etapes: list[Etape] = Field(min_length=2)
+
+    @field_validator("personnes")
+    @classmethod
+    def _fewest_first(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and value[0] > value[1]:
+            raise ValueError("le premier nombre (le moins de personnes) doit être le plus petit")
+        return value
 
 
 class Question(BaseModel):

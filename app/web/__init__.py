@@ -102,7 +102,7 @@ def _check_content() -> None:
 def _template_globals() -> dict[str, Any]:
     from .. import get_state
     from ..kit.tags import tag_key
-    from .labels import LIST_ENDPOINTS, type_label
+    from .labels import LIST_ENDPOINTS, duration_label, type_label
 
     locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
     return {
@@ -115,6 +115,7 @@ def _template_globals() -> dict[str, Any]:
                             for code in current_app.config["LANGUAGES"] if code != locale],
         "type_label": type_label,
         "tag_key": tag_key,
+        "duration_label": duration_label,
         "list_endpoints": LIST_ENDPOINTS,
     }
 
@@ -187,6 +188,11 @@ def init_web(app: Flask) -> None:
         """The current path with its query string, for the language switch."""
         path = request.full_path if request.query_string else request.path
         return safe_next(path)
+
+    @app.template_global()
+    def public_url() -> str:
+        """This page's public address (MALLETTE_BASE_URL + path), for links shared elsewhere (Open Graph)."""
+        return str(current_app.config["BASE_URL"]).rstrip("/") + request.path
 
     @app.template_global()
     def format_number(value: float) -> str:

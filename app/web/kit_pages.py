@@ -23,7 +23,7 @@ from ..kit.tags import tag_key
 from ..printing.render import PrintError
 from . import printing_api
 from .errors import error_response
-from .labels import TYPE_DESCRIPTIONS, moment_label, part_label, session_kind_label
+from .labels import DURATION_FILTERS, GROUP_FILTERS, TYPE_DESCRIPTIONS, moment_label, part_label, session_kind_label
 from .rendered import rendered
 from .rendering import cached_page, render
 
@@ -72,6 +72,8 @@ def home() -> Response:
 
 
 def _list_page(item_type: ItemType, groups: Sequence[tuple[str | None, list[KitItem]]], **extra: Any) -> Response:
+    if "filters" in extra:
+        extra.update(duration_filters=DURATION_FILTERS, group_filters=GROUP_FILTERS, moment_name=moment_label)
     return render(
         "kit/list.html",
         "kit/_list.html",
@@ -97,21 +99,54 @@ def fiches() -> Response:
 @bp.get("/postures")
 @cached
 def postures() -> Response:
-    """The posture cards."""
-    return _list_page(ItemType.POSTURE, [(None, _kit().by_type(ItemType.POSTURE))])
+    """The posture cards, optionally those of one theme (a tag)."""
+    items = _kit().by_type(ItemType.POSTURE)
+    themes = sorted({tag_key(tag) for item in items for tag in item.tags}, key=lambda k: sort_key(_kit().tag_label(k)))
+    theme = tag_key(request.args.get("theme", "")[:64])
+    if theme and theme not in themes:
+        return error_response(422, _("Thème inconnu : choisissez un thème dans la liste."))
+    shown = [i for i in items if not theme or theme in {tag_key(t) for t in i.tags}]
+    return _list_page(ItemType.POSTURE, [(None, shown)], filters={"theme": theme}, themes=themes,
+                      filtered=bool(theme), unfiltered=len(items))
 
 
 @bp.get("/activites")
 @cached
 def activites() -> Response:
-    """The activity sheets, by moment of the visit."""
-    items = _kit().by_type(ItemType.ACTIVITE)
+    """The activity sheets, by moment of the visit; filtered by duration, group size and moment."""
+    all_items = _kit().by_type(ItemType.ACTIVITE)
+    chosen = {name: request.args.get(name, "") for name in ("duree", "groupe", "moment")}
+    if (chosen["duree"] and chosen["duree"] not in DURATION_FILTERS) or (
+            chosen["groupe"] and chosen["groupe"] not in GROUP_FILTERS) or (
+            chosen["moment"] and chosen["moment"] not in MOMENTS):
+        return error_response(422, _("Filtre inconnu : choisissez une valeur dans la liste."))
+    items = [i for i in all_items if activity_matches(i, **chosen)]
     groups = []
     for moment in MOMENTS:
         members = [i for i in items if i.get("moment") == moment]
         if members:
             groups.append((moment_label(moment), members))
-    return _list_page(ItemType.ACTIVITE, groups)
+    return _list_page(ItemType.ACTIVITE, groups, filters=chosen, filtered=any(chosen.values()),
+                      unfiltered=len(all_items), moments=[m for m in MOMENTS if any(i.get("moment") == m
+                                                                                     for i in all_items)])
+
+
+def activity_matches(item: KitItem, *, duree: str = "", groupe: str = "", moment: str = "") -> bool:
+    """Whether an activity fits the chosen duration bucket, group size and moment (empty: any)."""
+    if moment and item.get("moment") != moment:
+        return False
+    if duree:
+        low, high = DURATION_FILTERS[duree][1]
+        if not low < int(item.get("duree") or 0) <= high:
+            return False
+    if groupe:
+        people = item.get("personnes")
+        if not people:
+            return False
+        low, high = GROUP_FILTERS[groupe][1]
+        if people[1] < low or people[0] > high:  # the activity's range meets the bucket
+            return False
+    return True
 
 
 @bp.get("/protocoles")

@@ -81,3 +81,27 @@ PERSON_ROLE_LABELS = {
     PersonRole.FACILITATOR: _l("Animateur·ice"),
     PersonRole.COORDINATOR: _l("Coordinateur·ice"),
 }
+
+
+#: Activity list filters: code -> (label, (exclusive low, inclusive high)).
+DURATION_FILTERS = {
+    "court": (_l("2 heures au plus"), (0, 120)),
+    "demi-journee": (_l("Une demi-journée (2 à 4 heures)"), (120, 240)),
+    "long": (_l("Plus d'une demi-journée"), (240, 100_000)),
+}
+GROUP_FILTERS = {
+    "seul": (_l("Seul·e ou à deux"), (1, 2)),
+    "petit": (_l("Petit groupe (3 à 10 personnes)"), (3, 10)),
+    "groupe": (_l("Groupe (11 à 25 personnes)"), (11, 25)),
+    "grand": (_l("Grand groupe (plus de 25 personnes)"), (26, 100_000)),
+}
+
+
+def duration_label(minutes: int) -> str:
+    """A duration for people: `45 min`, `2 h`, `3 h 15`."""
+    from flask_babel import gettext
+
+    if minutes < 60:
+        return gettext("%(m)d min", m=minutes)
+    hours, rest = divmod(minutes, 60)
+    return gettext("%(h)d h %(m)02d", h=hours, m=rest) if rest else gettext("%(h)d h", h=hours)

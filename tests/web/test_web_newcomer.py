@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask, render_template
 from flask.testing import FlaskClient
+from webtools import REAL_CONTENT
 
+from app.kit import load_kit
 from app.web.downloads import KitForm
 
 ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
@@ -89,3 +91,47 @@ def test_each_edition_gets_its_own_printing_instructions(app: Flask) -> None:
     assert "recto verso bord long" in home and "imprimeur" not in home
     assert "fonds perdus de 3 mm" in shop and "recto verso bord long" not in shop
     assert "<details" in shop and shop.index("couserans-livret.pdf") < shop.index("<details")  # decks grouped
+
+
+def _cards(page: str) -> list[str]:
+    return re.findall(r'<a href="/r/(activite-[a-z0-9-]+|posture-[a-z0-9-]+)">', page)
+
+
+def test_activities_filter_by_duration_group_size_and_moment(real_client: FlaskClient) -> None:
+    kit = load_kit(REAL_CONTENT).kit
+    short = real_client.get("/activites?duree=court").get_data(as_text=True)
+    assert set(_cards(short)) == {i.id for i in kit.by_type("activite") if i.get("duree") <= 120}
+    assert "activite-journee-acteurs-chercheurs" not in _cards(short)
+    assert "2 h · 7 à 9 personnes" in short  # duration and group size on each card
+    alone = _cards(real_client.get("/activites?groupe=seul").get_data(as_text=True))
+    assert "activite-note-impression" in alone and "activite-recensement-besoins" not in alone
+    large = _cards(real_client.get("/activites?groupe=grand").get_data(as_text=True))
+    assert "activite-journee-acteurs-chercheurs" in large and "activite-note-impression" not in large
+    after = _cards(real_client.get("/activites?moment=apres-visite&groupe=seul").get_data(as_text=True))
+    assert after == ["activite-note-impression"]
+    nothing = real_client.get("/activites?duree=court&groupe=grand").get_data(as_text=True)
+    assert "Aucun élément ne correspond à ces filtres." in nothing
+    assert real_client.get("/activites?duree=eternite").status_code == 422
+
+
+def test_postures_filter_by_theme(real_client: FlaskClient) -> None:
+    page = real_client.get("/postures").get_data(as_text=True)
+    assert '<option value="reciprocite">réciprocité</option>' in page
+    reciprocal = _cards(real_client.get("/postures?theme=r%C3%A9ciprocit%C3%A9").get_data(as_text=True))
+    assert "posture-accompagnement-horizontal" in reciprocal and 0 < len(reciprocal) < len(_cards(page))
+    assert real_client.get("/postures?theme=inconnu").status_code == 422
+
+
+def test_fiche_numbers_are_explained(client: FlaskClient) -> None:
+    assert "ces numéros ne renvoient pas à la partie 2" in client.get("/fiches").get_data(as_text=True)
+
+
+def test_a_shared_link_shows_the_cards_title_and_summary(client: FlaskClient) -> None:
+    page = client.get("/r/posture-partir-des-besoins").get_data(as_text=True)
+    assert '<meta property="og:title" content="Partir des besoins">' in page
+    summary = re.search(r'<p class="summary">([^<]+)</p>', page)
+    assert summary and f'<meta property="og:description" content="{summary.group(1)}">' in page
+    assert '<meta property="og:type" content="article">' in page
+    assert '<meta property="og:url" content="http://mallette.test/r/posture-partir-des-besoins">' in page
+    home = client.get("/").get_data(as_text=True)
+    assert '<meta property="og:type" content="website">' in home
