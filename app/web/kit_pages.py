@@ -352,7 +352,8 @@ def recherche() -> Response:
         page_args=page_args,
         suggestion=suggestion,
         types=[t for t in ItemType if kit.by_type(t)],
-        tags=[(value, count) for value, count in _facet_values("tag") if count >= MIN_TAG_COUNT or value == tag],
+        tags=[(value, kit.tag_labels.get(value, value), count) for value, count in _facet_values("tag")
+              if count >= MIN_TAG_COUNT or value == tag],
         dimensions=kit.by_type(ItemType.DIMENSION),
     )
 
