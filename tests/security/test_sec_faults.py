@@ -72,6 +72,8 @@ class Relay:
             for end in (source, sink):
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    end.close()
 
     def cut(self) -> None:
         """Stop listening and break every open connection (the server is gone)."""
@@ -82,11 +84,10 @@ class Relay:
             self._server = None
         with self._lock:
             for end in self._open:
-                try:
+                with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
                     end.close()
-                except OSError:
-                    pass
             self._open.clear()
 
 
