@@ -13,13 +13,16 @@ by regard (the coordinators' report).
 from __future__ import annotations
 
 import base64
+import re
 import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from markupsafe import Markup
+from markupsafe import escape as escape_html
 from weasyprint import CSS, HTML
 
 from ..facilitation.enums import MeetingKind, PersonRole, Regard, ValidationParty
@@ -71,6 +74,9 @@ def _pdf(print_dir: Path, template: str, context: dict[str, Any], key: str) -> t
     res = resources(print_dir)
     res.env.filters.setdefault("short_quote", short_quote)
     res.env.filters.setdefault("isolate", isolate)
+    res.env.filters.setdefault("lines", lines)
+    res.env.filters.setdefault("paragraphs", paragraphs)
+    res.env.tests.setdefault("long_words", has_long_words)
     html = res.env.get_template(template).render(**context)
     with _render_lock:
         document = HTML(string=html, base_url=res.base_url, url_fetcher=res.fetcher).render(
@@ -83,25 +89,55 @@ def isolate(text: str) -> str:
     return "\u2068" + str(text) + "\u2069"
 
 
+#: A word longer than this may not fit a line: only then is it allowed to break anywhere (breaking
+#: opportunities everywhere cost layout time on every note otherwise).
+LONG_WORD = 40
+
+
+def has_long_words(text: str) -> bool:
+    """Whether the text holds a word that may not fit a line."""
+    return any(len(word) > LONG_WORD for word in str(text).split())
+
+
+def lines(text: str) -> Markup:
+    """Participant text escaped, isolated, its line breaks kept as `<br>` (no pre-wrap layout cost)."""
+    return Markup("<br>").join(escape_html(part) for part in isolate(text).split("\n"))
+
+
+def paragraphs(text: str) -> Markup:
+    """Participant text as escaped paragraphs (blank lines) with line breaks, each isolated."""
+    chunks = [chunk.strip("\n") for chunk in re.split(r"\n\s*\n", str(text)) if chunk.strip()]
+    return Markup("").join(Markup('<p class="participant-text{}">{}</p>').format(
+        " long" if has_long_words(chunk) else "", lines(chunk)) for chunk in chunks)
+
+
 def _chart(data: ReportData, titles: dict[str, str]) -> dict[str, str] | None:
     """A bar chart of notes and votes per dimension (numbers only), as a data: SVG with its alt text."""
     rows = [(titles.get(d, d), len(notes), sum(n.votes for n in notes)) for d, notes in data.notes_by_dimension.items()]
     if not rows:
         return None
     top = max(max(n, v) for _t, n, v in rows) or 1
-    height = 22 * len(rows) + 10
+    step = 34
+    height = step * len(rows) + 8
     bars = []
-    for index, (_title, notes, votes) in enumerate(rows):
-        y = 8 + index * 22
-        bars.append(f'<rect x="0" y="{y}" width="{400 * notes / top:.1f}" height="8" fill="#2b4162"/>'
-                    f'<rect x="0" y="{y + 9}" width="{400 * votes / top:.1f}" height="6" fill="#8a9bb5"/>'
-                    f'<text x="{400 * max(notes, votes) / top + 4:.1f}" y="{y + 12}" font-size="9" '
-                    f'font-family="Atkinson Hyperlegible" fill="#1b1f24">{notes} / {votes}</text>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="460" height="{height}" '
-           f'viewBox="0 0 460 {height}">{"".join(bars)}</svg>')
+    for index, (title, notes, votes) in enumerate(rows):
+        y = 4 + index * step
+        bars.append(f'<text x="0" y="{y + 9}" font-size="9" font-family="Atkinson Hyperlegible" '
+                    f'fill="#1b1f24">{escape(title[:90])}</text>'
+                    f'<rect x="0" y="{y + 13}" width="{380 * notes / top:.1f}" height="8" fill="#2b4162"/>'
+                    f'<rect x="0" y="{y + 22}" width="{380 * votes / top:.1f}" height="6" fill="#8a9bb5"/>'
+                    f'<text x="{380 * max(notes, votes) / top + 4:.1f}" y="{y + 25}" font-size="8.5" '
+                    f'font-family="Atkinson Hyperlegible" fill="#4d5661">'
+                    f'{_count(notes, "note")}, {_count(votes, "vote")}</text>')
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="480" height="{height}" '
+           f'viewBox="0 0 480 {height}">{"".join(bars)}</svg>')
     alt = "Notes et votes par dimension : " + " ; ".join(
-        f"{title} : {notes} notes, {votes} votes" for title, notes, votes in rows) + "."
+        f"{title} : {_count(notes, 'note')}, {_count(votes, 'vote')}" for title, notes, votes in rows) + "."
     return {"src": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(), "alt": alt}
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'s' if number > 1 else ''}"
 
 
 def _dates(start: date | None, end: date | None) -> str:
