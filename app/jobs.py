@@ -466,6 +466,10 @@ def init_jobs(app: Flask, engine: Engine) -> JobQueue:
     queue = JobQueue(app, engine)
     queue.register(JobKind("kit-build", KitBuild, run_kit_build))
     register_agenda_jobs(queue)
+    from .models import ReportPdf
+    from .printing.report import REPORT_JOB, run_report_job
+
+    queue.register(JobKind(REPORT_JOB, ReportPdf, run_report_job))  # session reports (issue 12)
     app.extensions["mallette_jobs"] = queue
     return queue
 

@@ -626,3 +626,19 @@ class AgendaPdf(JobState, table=True):
     meeting_version: int = 0
     filename: str = Field(default="", max_length=120)
     data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+# -- after the session (issue 12): the report PDF job --------------------------------------------------
+
+
+class ReportPdf(JobState, table=True):
+    """A session report PDF rendered by the job worker; `key` fingerprints what it shows (the same
+    session content asked twice is rendered once), `file` is its name under BUILD_DIR/reports/."""
+
+    __tablename__ = "report_pdf"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    key: str = Field(unique=True, max_length=64)
+    file: str = Field(default="", max_length=200)
+    pages: int = 0

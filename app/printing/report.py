@@ -197,3 +197,44 @@ def render_cross_report(entries: list[CrossEntry], print_dir: Path, *, title: st
     }
     key = "cross:" + ",".join(f"{e.accompaniment}:{e.version}" for e in entries)
     return _pdf(print_dir, "cross-report.html", context, key)
+
+
+# -- the background job ------------------------------------------------------------------------------
+
+REPORT_JOB = "report-pdf"
+
+
+def report_key(data: ReportData, kit: Kit) -> str:
+    """A fingerprint of what a report shows (its data and the kit version): the row key of its job."""
+    import hashlib
+
+    from ..facilitation.reporting import as_json
+
+    return hashlib.sha256(f"{kit.version}\0{as_json(data)}".encode()).hexdigest()[:40]
+
+
+def run_report_job(app: Any, row: Any, report: Any) -> dict[str, Any]:
+    """Job `report-pdf`: render the session's report into BUILD_DIR/reports/<key>.pdf."""
+    import os
+
+    from .. import get_state
+    from ..db import read_session
+    from ..facilitation.reporting import gather
+    from ..jobs import JobError
+    from ..models import Meeting
+
+    state = get_state(app)
+    with read_session(state.engine) as db:
+        meeting = db.get(Meeting, row.meeting_id)
+        if meeting is None:
+            raise JobError("meeting-gone", "the session was deleted")
+        data = gather(db, meeting)
+    report(20, "report-rendering", {})
+    pdf, pages = render_session_report(data, state.kit, Path(app.config["PRINT_DIR"]))
+    folder = Path(app.config["BUILD_DIR"]) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{row.key}.pdf"
+    partial = folder / f".{name}.{os.getpid()}"
+    partial.write_bytes(pdf)
+    partial.replace(folder / name)
+    return {"file": name, "pages": pages}

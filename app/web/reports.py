@@ -8,23 +8,28 @@ typical session; see bench/report.py).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, abort, current_app, redirect, url_for
 from flask_login import login_required
+from sqlalchemy import update
+from sqlmodel import Session, select
+from werkzeug.wrappers import Response as BaseResponse
 
 from .. import get_state
-from ..db import read_session
+from ..db import insert_once, read_session, write_session
 from ..facilitation import reporting
-from ..printing.report import render_session_report
+from ..jobs import get_queue
+from ..models import JobStatus, Meeting, ReportPdf
+from ..printing.report import REPORT_JOB, report_key
 from .after_common import meeting_for
-from .context import engine
+from .context import clock, engine
 from .limits import limiter
 from .rendering import render
 
 bp = Blueprint("reports", __name__)
-_one_at_a_time = threading.Lock()
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def _slug(text: str) -> str:
@@ -42,28 +47,63 @@ def _download(body: bytes | str, mimetype: str, name: str) -> Response:
     return response
 
 
+def _job(db: Session, meeting: Meeting, data: reporting.ReportData) -> ReportPdf | None:
+    return db.exec(select(ReportPdf).where(ReportPdf.key == report_key(data, get_state().kit),
+                                           ReportPdf.meeting_id == meeting.id)).first()
+
+
 @bp.get("/seances/<int:meeting_id>/rapport")
 @login_required
 def report_page(meeting_id: int) -> Response:
-    """What the report holds, and the links to download it and the exports."""
+    """What the report holds, its PDF (rendered by the job worker), the exports."""
     with read_session(engine()) as db:
         meeting, accompaniment = meeting_for(db, meeting_id)
         data = reporting.gather(db, meeting)
+        job = _job(db, meeting, data)
         return render("after/report.html", "after/_report.html", meeting=meeting, accompaniment=accompaniment,
-                      data=data)
+                      data=data, job=job, active=job is not None and job.status in ACTIVE, with_csrf=True)
 
 
-@bp.get("/seances/<int:meeting_id>/rapport.pdf")
+@bp.post("/seances/<int:meeting_id>/rapport/pdf")
 @login_required
-@limiter.limit("6 per minute")
-def report_pdf(meeting_id: int) -> Response:
-    """The session report as PDF."""
+@limiter.limit("10 per minute")
+def request_pdf(meeting_id: int) -> BaseResponse:
+    """Ask the job worker for the report PDF of the session as it is now (once per content)."""
     with read_session(engine()) as db:
         meeting, _acc = meeting_for(db, meeting_id)
         data = reporting.gather(db, meeting)
-    with _one_at_a_time:
-        pdf, _pages = render_session_report(data, get_state().kit, Path(current_app.config["PRINT_DIR"]))
-    return _download(pdf, "application/pdf", f"rapport-{_slug(data.meeting.title)}.pdf")
+    key = report_key(data, get_state().kit)
+    now = clock().now()
+    with write_session(engine()) as db:
+        inserted = insert_once(db, ReportPdf, {"meeting_id": meeting_id, "key": key, "status": JobStatus.QUEUED,
+                                               "message_params": {}, "created_at": now}, conflict=["key"])
+        row = db.exec(select(ReportPdf).where(ReportPdf.key == key)).one()
+        again = False
+        if not inserted and row.status in (JobStatus.FAILED, JobStatus.EXPIRED):
+            table: Any = ReportPdf
+            result = db.execute(update(table).where(table.id == row.id, table.status == row.status)
+                                .values(status=JobStatus.QUEUED, error="", attempts=0, progress=0, created_at=now))
+            again = getattr(result, "rowcount", 0) == 1
+        row_id = row.id or 0
+    if inserted or again:
+        get_queue(current_app).enqueue(REPORT_JOB, row_id)
+    return redirect(url_for("reports.report_page", meeting_id=meeting_id), code=303)
+
+
+@bp.get("/seances/<int:meeting_id>/rapport/<int:job_id>.pdf")
+@login_required
+def report_pdf(meeting_id: int, job_id: int) -> Response:
+    """A rendered report PDF of this session."""
+    with read_session(engine()) as db:
+        meeting, _acc = meeting_for(db, meeting_id)
+        row = db.get(ReportPdf, job_id)
+        if row is None or row.meeting_id != meeting.id or row.status != JobStatus.DONE or not row.file:
+            abort(404)
+        title, file = meeting.title, row.file
+    path = Path(current_app.config["BUILD_DIR"]) / "reports" / file
+    if not path.is_file():
+        abort(404)
+    return _download(path.read_bytes(), "application/pdf", f"rapport-{_slug(title)}.pdf")
 
 
 @bp.get("/seances/<int:meeting_id>/notes.csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from after_factory import Made, make_session
@@ -14,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 
 from app.db import read_session
-from app.models import ClusterNote, ImpressionNote, Meeting, Synthesis, SynthesisVersion, Validation
+from app.jobs import get_queue
+from app.models import ClusterNote, ImpressionNote, Meeting, ReportPdf, Synthesis, SynthesisVersion, Validation
 
 HOSTILE = [
     '<script>alert("x")</script>',
@@ -192,14 +194,31 @@ def test_synthesis_conflict_change_request_validation(app: Flask, client: FlaskC
 
 def test_report_pdf_and_exports_are_inert(app: Flask, client: FlaskClient, made: Made) -> None:
     page = client.get(f"/seances/{made.meeting_id}/rapport")
-    assert page.status_code == 200 and "rapport.pdf" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Préparer le rapport (PDF)" in page.get_data(as_text=True)
     csv_text = client.get(f"/seances/{made.meeting_id}/notes.csv").get_data(as_text=True)
     assert csv_text.startswith("\ufeffnote,dimension") and "x" * 10_000 in csv_text
     data = json.loads(client.get(f"/seances/{made.meeting_id}/seance.json").get_data(as_text=True))
     assert {n["texte"] for n in data["notes"]} == set(HOSTILE)
     assert data["notes_impression"]["partagees"] == []  # none shared yet
-    pdf = client.get(f"/seances/{made.meeting_id}/rapport.pdf")
+    url = f"/seances/{made.meeting_id}/rapport"
+    token = form_token(client, url)
+    with get_queue(app).thread_worker():
+        assert client.post(f"{url}/pdf", data={"csrf_token": token}).status_code == 303
+        assert client.post(f"{url}/pdf", data={"csrf_token": token}).status_code == 303  # asked twice: one job
+        deadline = time.monotonic() + 120
+        while "hx-trigger=\"every 2s\"" in (page := client.get(url, headers={"HX-Request": "true"}).get_data(
+                as_text=True)):
+            assert time.monotonic() < deadline, "report job did not finish"
+            time.sleep(0.2)
+    link = re.search(r'href="(/seances/\d+/rapport/\d+\.pdf)"', page)
+    assert link, page
+    pdf = client.get(link.group(1))
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    with read_session(_engine(app)) as db:
+        assert len(db.exec(select(ReportPdf)).all()) == 1
+    other = make_session(_engine(app), facilitator=None, title="Autre")
+    assert client.get(link.group(1).replace(f"/seances/{made.meeting_id}/", f"/seances/{other.meeting_id}/")
+                      ).status_code == 404
 
 
 ROUTES = [
@@ -208,7 +227,8 @@ ROUTES = [
     ("post", "/seances/{m}/synthese/commencer"), ("post", "/seances/{m}/synthese"),
     ("get", "/seances/{m}/synthese/versions"), ("get", "/seances/{m}/synthese/versions/1"),
     ("post", "/seances/{m}/synthese/liens/demandeuse"), ("get", "/seances/{m}/rapport"),
-    ("get", "/seances/{m}/rapport.pdf"), ("get", "/seances/{m}/notes.csv"), ("get", "/seances/{m}/seance.json"),
+    ("post", "/seances/{m}/rapport/pdf"),
+    ("get", "/seances/{m}/rapport/1.pdf"), ("get", "/seances/{m}/notes.csv"), ("get", "/seances/{m}/seance.json"),
 ]
 
 
