@@ -461,6 +461,8 @@ class ImpressionNote(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     consent_report: bool = False
     submitted_at: datetime | None = None
+    #: The page (a random id per opened editor) that saved last: its own saves never conflict.
+    last_editor: str = Field(default="", max_length=32)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

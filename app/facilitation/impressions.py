@@ -40,12 +40,14 @@ def save(
     consent: bool,
     base_version: int,
     send: bool = False,
+    editor: str = "",
 ) -> ImpressionNote:
     """Save the draft (and send it when `send`); `base_version` is the version the page showed
-    (0 for a note not started yet). Returns the saved note.
+    (0 for a note not started yet); `editor` identifies the open page. Returns the saved note.
 
     The same text saved twice writes once; a save from an older version than the stored one is
-    refused (`impression-conflict`) unless it carries exactly the stored text.
+    refused (`impression-conflict`) unless it comes from the page that saved last (its autosave
+    and its button may cross) or carries exactly the stored text.
     """
     assert meeting.id is not None and participant.id is not None
     if participant.meeting_id != meeting.id:
@@ -64,9 +66,13 @@ def save(
     unchanged = note.text == clean and note.consent_report == consent and (note.submitted_at is not None or not send)
     if unchanged:
         return note
+    editor = editor[:32]
     if base_version != note.version:
-        raise DomainError("impression-conflict", current=note.version)
-    values: dict[str, object] = {"text": clean, "consent_report": consent, "updated_at": now}
+        if not editor or note.last_editor != editor:
+            raise DomainError("impression-conflict", current=note.version)
+        base_version = note.version  # the same page: its saves are sequential, the newest wins
+    values: dict[str, object] = {"text": clean, "consent_report": consent, "updated_at": now,
+                                 "last_editor": editor}
     if send and note.submitted_at is None:
         values["submitted_at"] = now
     try:

@@ -7,6 +7,8 @@ join code is dead by then). A phone that is not a participant of the session get
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
@@ -45,7 +47,8 @@ def _page(meeting: Meeting, participant: Participant, *, status: int = 200, erro
                   participant=participant, note=note, error=error, saved=saved,
                   text=typed if typed is not None else (note.text if note else ""),
                   consent=consent if consent is not None else bool(note and note.consent_report),
-                  limit=impressions.TEXT_LIMIT, with_csrf=True)
+                  limit=impressions.TEXT_LIMIT, editor=request.form.get("editor") or secrets.token_urlsafe(12),
+                  with_csrf=True)
 
 
 @bp.get("/p/<meeting_uuid>/impression")
@@ -70,7 +73,7 @@ def save_impression(meeting_uuid: str) -> Response | BaseResponse:
     try:
         with write_session(engine()) as db:
             impressions.save(db, clock(), meeting, participant, text=text, consent=consent,
-                             base_version=base, send=send)
+                             base_version=base, send=send, editor=request.form.get("editor", ""))
     except DomainError as error:
         status = 409 if error.code == "impression-conflict" else 422
         return _page(meeting, participant, status=status, error=message(error), typed=text, consent=consent)

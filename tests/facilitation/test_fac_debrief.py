@@ -85,3 +85,20 @@ def test_impression_drafts_conflicts_send_and_follow_up(engine: Engine) -> None:
     assert by_name["Participant·e 1"].sent and by_name["Participant·e 2"].drafting
     assert not by_name["Participant·e 3"].sent and groups[1].sent == 1
     assert [n.participant_id for n in consented] == [made.participant_ids[0]]
+
+
+def test_impression_saves_from_the_same_page_never_conflict(engine: Engine) -> None:
+    clock = FrozenClock()
+    made = make_session(engine, participants=2)
+    with write_session(engine) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        person = db.get(Participant, made.participant_ids[0])
+        assert meeting is not None and person is not None
+        impressions.save(db, clock, meeting, person, text="a", consent=False, base_version=0, editor="page-1")
+        impressions.save(db, clock, meeting, person, text="ab", consent=True, base_version=1, editor="page-1")
+        # the send button left with version 1 while the consent autosave made version 2: same page, accepted
+        sent = impressions.save(db, clock, meeting, person, text="abc", consent=True, base_version=1,
+                                editor="page-1", send=True)
+        assert sent.text == "abc" and sent.submitted_at is not None
+        with pytest.raises(DomainError):  # another page still at version 1
+            impressions.save(db, clock, meeting, person, text="x", consent=True, base_version=1, editor="page-2")
