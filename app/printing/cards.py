@@ -230,7 +230,8 @@ def home_sheets(cards: list[CardView], grid: Grid, back_offset_mm: float) -> lis
             bx, by = grid.position(*grid.back_cell(index), offset_x=back_offset_mm)
             backs.append(Placed(card, bx, by, -90 if grid.rotated else 0))
         colour = group[0].deck.colour
-        sheets.append(Sheet("recto", number + 1, count, fronts, front_marks(grid, [(p.x, p.y) for p in fronts])))
+        sheets.append(Sheet("recto", number + 1, count, fronts,
+                            front_marks(grid, [(p.x, p.y) for p in fronts], colour)))
         sheets.append(Sheet("verso", number + 1, count, backs,
                             back_marks(grid, [(p.x, p.y) for p in backs], colour, back_offset_mm)))
     return sheets

@@ -15,6 +15,17 @@ from .theme import CARD_SIZES, PAPERS
 
 #: Smallest margin kept around the grid: home printers cannot print to the edge.
 MIN_MARGIN_MM = 6.0
+#: Space between cards that meet head to foot.
+GUTTER_MM = 3.0
+#: Gap between the grid and its cut marks.
+MARK_GAP_MM = 1.5
+MARK_MAX_MM = 7.0
+MARK_MIN_MM = 3.0
+#: The sheet's text line: this far from the paper's edge (inside what a printer prints), this tall.
+TEXT_EDGE_MM = 4.0
+TEXT_HEIGHT_MM = 3.0
+#: Above and below the grid: text, a gap, the shortest marks and their gap to the grid.
+MIN_HEAD_MM = TEXT_EDGE_MM + TEXT_HEIGHT_MM + 1.0 + MARK_MIN_MM + MARK_GAP_MM
 
 
 @dataclass(frozen=True)
@@ -45,14 +56,72 @@ class Grid:
         return self.card_w if self.rotated else self.card_h
 
     @property
+    def gap_x(self) -> float:
+        """Gutter between columns (turned cards meet head to foot across columns)."""
+        return GUTTER_MM if self.rotated else 0.0
+
+    @property
+    def gap_y(self) -> float:
+        """Gutter between rows (upright cards meet head to foot across rows)."""
+        return 0.0 if self.rotated else GUTTER_MM
+
+    @property
+    def width(self) -> float:
+        """Width of the grid, gutters included."""
+        return self.cols * self.cell_w + (self.cols - 1) * self.gap_x
+
+    @property
+    def height(self) -> float:
+        """Height of the grid, gutters included."""
+        return self.rows * self.cell_h + (self.rows - 1) * self.gap_y
+
+    @property
     def x0(self) -> float:
         """Left edge of the grid."""
-        return round((self.paper_w - self.cols * self.cell_w) / 2, 3)
+        return round((self.paper_w - self.width) / 2, 3)
 
     @property
     def y0(self) -> float:
         """Top edge of the grid."""
-        return round((self.paper_h - self.rows * self.cell_h) / 2, 3)
+        return round((self.paper_h - self.height) / 2, 3)
+
+    @property
+    def mark_v(self) -> float:
+        """Length of the cut marks above and below the grid (they stop short of the text line)."""
+        room = self.y0 - MARK_GAP_MM - TEXT_EDGE_MM - TEXT_HEIGHT_MM - 1.0
+        return round(min(MARK_MAX_MM, room), 3)
+
+    @property
+    def mark_h(self) -> float:
+        """Length of the cut marks left and right of the grid."""
+        return round(min(MARK_MAX_MM, self.x0 - MARK_GAP_MM), 3)
+
+    @property
+    def head_top(self) -> float:
+        """Top of the sheet's head line: just above the marks, never nearer the edge than 4 mm."""
+        return round(max(TEXT_EDGE_MM, self.y0 - MARK_GAP_MM - self.mark_v - 1.0 - TEXT_HEIGHT_MM), 3)
+
+    @property
+    def foot_top(self) -> float:
+        """Top of the sheet's foot line: just below the marks."""
+        bottom = self.y0 + self.height + MARK_GAP_MM + self.mark_v + 1.0
+        return round(min(bottom, self.paper_h - TEXT_EDGE_MM - TEXT_HEIGHT_MM), 3)
+
+    def col_edges(self) -> list[float]:
+        """Every vertical cut line (left and right edge of each column)."""
+        edges: list[float] = []
+        for col in range(self.cols):
+            left = round(self.x0 + col * (self.cell_w + self.gap_x), 3)
+            edges += [left, round(left + self.cell_w, 3)]
+        return sorted(set(edges))
+
+    def row_edges(self) -> list[float]:
+        """Every horizontal cut line (top and bottom edge of each row)."""
+        edges: list[float] = []
+        for row in range(self.rows):
+            top = round(self.y0 + row * (self.cell_h + self.gap_y), 3)
+            edges += [top, round(top + self.cell_h, 3)]
+        return sorted(set(edges))
 
     def sheets(self, count: int) -> int:
         """Number of front sheets for `count` cards."""
@@ -70,20 +139,23 @@ class Grid:
     def position(self, row: int, col: int, offset_x: float = 0.0) -> tuple[float, float]:
         """Top-left corner (mm) of a cell."""
         return (
-            round(self.x0 + col * self.cell_w + offset_x, 3),
-            round(self.y0 + row * self.cell_h, 3),
+            round(self.x0 + col * (self.cell_w + self.gap_x) + offset_x, 3),
+            round(self.y0 + row * (self.cell_h + self.gap_y), 3),
         )
 
 
 def home_grid(size: str, paper: str) -> Grid:
-    """The densest grid for this card size on this paper, upright preferred on ties."""
+    """The densest grid for this card size on this paper, upright preferred on ties: gutters
+    between cards that meet head to foot, room for the marks and the text line above and below."""
     card_w, card_h = CARD_SIZES[size]
     paper_w, paper_h = PAPERS[paper]
-    usable_w, usable_h = paper_w - 2 * MIN_MARGIN_MM, paper_h - 2 * MIN_MARGIN_MM
+    usable_w, usable_h = paper_w - 2 * MIN_MARGIN_MM, paper_h - 2 * MIN_HEAD_MM
     best: Grid | None = None
     for rotated in (False, True):
         cell_w, cell_h = (card_h, card_w) if rotated else (card_w, card_h)
-        cols, rows = int(usable_w // cell_w), int(usable_h // cell_h)
+        gap_x, gap_y = (GUTTER_MM, 0.0) if rotated else (0.0, GUTTER_MM)
+        cols = int((usable_w + gap_x) // (cell_w + gap_x))
+        rows = int((usable_h + gap_y) // (cell_h + gap_y))
         if cols * rows == 0:
             continue
         grid = Grid(paper_w, paper_h, card_w, card_h, cols, rows, rotated)

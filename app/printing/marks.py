@@ -12,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from .imposition import Grid
+from .imposition import GUTTER_MM, MARK_GAP_MM, Grid
 
 PT_TO_MM = 25.4 / 72
 CUT_INK = "#1b1f24"
 CUT_WIDTH_MM = round(0.25 * PT_TO_MM, 4)
 GUIDE_INK = "#8a939c"
 GUIDE_WIDTH_MM = round(0.3 * PT_TO_MM, 4)
-#: Colour printed around each back, so that a shifted duplex shows colour, not a white edge.
-BACK_BLEED_MM = 1.5
+#: Colour printed around the backs, so that a shifted duplex shows colour, not a white edge.
+BACK_BLEED_MM = 2.5
+#: How far a front's band runs past the card's head (half the gutter).
+BAND_BLEED_MM = GUTTER_MM / 2
 
 
 def _n(value: float) -> str:
@@ -28,21 +30,23 @@ def _n(value: float) -> str:
 
 
 def cut_marks(grid: Grid, shift_x: float = 0.0) -> list[str]:
-    """Short lines outside the grid, in line with every column and row edge (SVG elements)."""
-    mark_v = min(grid.y0 - 1.5, 7)
-    mark_h = min(grid.x0 - 1.5, 7)
+    """Short lines outside the grid, in line with every card edge (SVG elements); with gutters,
+    each gutter has a mark on both sides."""
+    mark_v, mark_h = grid.mark_v, grid.mark_h
     half = CUT_WIDTH_MM / 2
-    bottom = grid.y0 + grid.rows * grid.cell_h + 1.5
-    right = grid.x0 + shift_x + grid.cols * grid.cell_w + 1.5
+    top = grid.y0 - MARK_GAP_MM - mark_v
+    bottom = grid.y0 + grid.height + MARK_GAP_MM
+    left = grid.x0 + shift_x - MARK_GAP_MM - mark_h
+    right = grid.x0 + shift_x + grid.width + MARK_GAP_MM
     lines = []
-    for col in range(grid.cols + 1):
-        x = round(grid.x0 + col * grid.cell_w, 3) + shift_x + half
-        for top in (grid.y0 - 1.5 - mark_v, bottom):
-            lines.append(f'<line x1="{_n(x)}" y1="{_n(top)}" x2="{_n(x)}" y2="{_n(top + mark_v)}"/>')
-    for row in range(grid.rows + 1):
-        y = round(grid.y0 + row * grid.cell_h, 3) + half
-        for left in (grid.x0 + shift_x - 1.5 - mark_h, right):
-            lines.append(f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{_n(left + mark_h)}" y2="{_n(y)}"/>')
+    for edge in grid.col_edges():
+        x = edge + shift_x + half
+        for y in (top, bottom):
+            lines.append(f'<line x1="{_n(x)}" y1="{_n(y)}" x2="{_n(x)}" y2="{_n(y + mark_v)}"/>')
+    for edge in grid.row_edges():
+        y = edge + half
+        for x in (left, right):
+            lines.append(f'<line x1="{_n(x)}" y1="{_n(y)}" x2="{_n(x + mark_h)}" y2="{_n(y)}"/>')
     return lines
 
 
@@ -54,8 +58,24 @@ def _svg(grid: Grid, body: str) -> str:
     return "data:image/svg+xml," + quote(svg, safe=" =:/")
 
 
-def front_marks(grid: Grid, cells: Iterable[tuple[float, float]]) -> str:
-    """Image URL (data:) of a front sheet's marks: cut marks and each card's outline, drawn on top."""
+def band_bleeds(grid: Grid, cells: Iterable[tuple[float, float]]) -> list[str]:
+    """The front band's colour carried into the gutter (or margin) past each card's head: a cut a
+    little above the line shows colour, not white."""
+    depth = BAND_BLEED_MM
+    rects = []
+    for x, y in cells:
+        if grid.rotated:  # the head of a card turned +90° is its right edge
+            left, top, width, height = x + grid.cell_w, y, depth, grid.cell_h
+        else:
+            left, top, width, height = x, y - depth, grid.cell_w, depth
+        rects.append(f'<rect x="{_n(left)}" y="{_n(top)}" width="{_n(width)}" height="{_n(height)}"/>')
+    return rects
+
+
+def front_marks(grid: Grid, cells: Iterable[tuple[float, float]], colour: str = CUT_INK) -> str:
+    """Image URL (data:) of a front sheet's marks: band bleeds, each card's outline and the cut
+    marks, drawn on top of the cards (all outside them but the outlines' hairlines)."""
+    cells = list(cells)
     half = GUIDE_WIDTH_MM / 2
     outlines = "".join(
         f'<rect x="{_n(x + half)}" y="{_n(y + half)}" width="{_n(grid.cell_w + GUIDE_WIDTH_MM)}" '
@@ -63,6 +83,7 @@ def front_marks(grid: Grid, cells: Iterable[tuple[float, float]]) -> str:
         for x, y in cells
     )
     body = (
+        f'<g fill="{colour}">{"".join(band_bleeds(grid, cells))}</g>'
         f'<g fill="none" stroke="{GUIDE_INK}" stroke-width="{_n(GUIDE_WIDTH_MM)}">{outlines}</g>'
         f'<g stroke="{CUT_INK}" stroke-width="{_n(CUT_WIDTH_MM)}">{"".join(cut_marks(grid))}</g>'
     )
@@ -70,14 +91,20 @@ def front_marks(grid: Grid, cells: Iterable[tuple[float, float]]) -> str:
 
 
 def back_marks(grid: Grid, cells: Iterable[tuple[float, float]], colour: str, shift_x: float) -> str:
-    """Image URL (data:) of a back sheet's underlay: colour around each back, cut marks (shifted)."""
-    bleeds = "".join(
-        f'<rect x="{_n(x - BACK_BLEED_MM)}" y="{_n(y - BACK_BLEED_MM)}" width="{_n(grid.cell_w + 2 * BACK_BLEED_MM)}" '
-        f'height="{_n(grid.cell_h + 2 * BACK_BLEED_MM)}"/>'
-        for x, y in cells
-    )
+    """Image URL (data:) of a back sheet's underlay: the deck's colour over the whole grid, its
+    gutters and BACK_BLEED_MM around (a back shifted by duplex drift still shows colour at its
+    edges), and the cut marks (shifted with the backs)."""
+    cells = list(cells)
+    if cells:
+        left = min(x for x, _ in cells) - BACK_BLEED_MM
+        top = min(y for _, y in cells) - BACK_BLEED_MM
+        right = max(x for x, _ in cells) + grid.cell_w + BACK_BLEED_MM
+        bottom = max(y for _, y in cells) + grid.cell_h + BACK_BLEED_MM
+        fill = f'<rect x="{_n(left)}" y="{_n(top)}" width="{_n(right - left)}" height="{_n(bottom - top)}"/>'
+    else:
+        fill = ""
     body = (
-        f'<g fill="{colour}">{bleeds}</g>'
+        f'<g fill="{colour}">{fill}</g>'
         f'<g stroke="{CUT_INK}" stroke-width="{_n(CUT_WIDTH_MM)}">{"".join(cut_marks(grid, shift_x))}</g>'
     )
     return _svg(grid, body)

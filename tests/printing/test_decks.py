@@ -9,7 +9,7 @@ from print_helpers import CARDS_DIR, PRINT_DIR
 
 from app.kit import Kit
 from app.printing.decks import DeckError, deck_items, decks_for_item, load_decks
-from app.printing.imposition import home_grid, home_page_count, shop_page_count
+from app.printing.imposition import GUTTER_MM, home_grid, home_page_count, shop_page_count
 from app.printing.theme import CARD_SIZES, TYPE_STYLES, contrast_ratio, parse_hex
 
 
@@ -73,7 +73,7 @@ def test_deck_items_and_membership(print_kit: Kit, small_cards: Path) -> None:
     ("size", "paper", "per_sheet", "rotated"),
     [
         ("poker", "a4", 9, False),
-        ("poker", "letter", 9, False),
+        ("poker", "letter", 8, True),  # upright, 3 rows and their gutters leave no room for marks
         ("tarot", "a4", 4, False),
         ("tarot", "letter", 4, False),
         ("a6", "a4", 2, True),
@@ -85,6 +85,25 @@ def test_grids(size: str, paper: str, per_sheet: int, rotated: bool) -> None:
     assert grid.per_sheet == per_sheet
     assert grid.rotated is rotated
     assert grid.x0 >= 6 and grid.y0 >= 6
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("size", ["poker", "tarot", "a6"])
+def test_gutters_and_marks_clear_of_the_text(size: str, paper: str) -> None:
+    """Cards meeting head to foot have a gutter; the head and foot lines stay inside what a home
+    printer prints and never touch the cut marks."""
+    grid = home_grid(size, paper)
+    rows = [grid.position(r, 0)[1] for r in range(grid.rows)]
+    cols = [grid.position(0, c)[0] for c in range(grid.cols)]
+    if grid.rotated:
+        assert all(b - a == pytest.approx(grid.cell_w + GUTTER_MM) for a, b in zip(cols, cols[1:], strict=False))
+    else:
+        assert all(b - a == pytest.approx(grid.cell_h + GUTTER_MM) for a, b in zip(rows, rows[1:], strict=False))
+    assert grid.x0 >= 6 and grid.mark_v >= 3 and grid.mark_h >= 3
+    marks_top, marks_bottom = grid.y0 - 1.5 - grid.mark_v, grid.y0 + grid.height + 1.5 + grid.mark_v
+    assert grid.head_top >= 4 and grid.head_top + 3 < marks_top
+    assert marks_bottom < grid.foot_top and grid.foot_top + 3 <= grid.paper_h - 4
+    assert grid.y0 + grid.height <= grid.paper_h - 6
 
 
 def test_backs_are_mirrored_for_long_edge_duplex() -> None:

@@ -95,6 +95,33 @@ def test_home_sheets_draw_cut_marks_and_back_bleeds(print_kit: Kit, small_cards:
     assert sum(ink(front, grid.x0 - 0.8, grid.y0 + grid.cell_h / 2)) > 700
 
 
+def test_home_gutters_band_bleed_and_drift_tolerant_backs(print_kit: Kit, small_cards: Path,
+                                                          tmp_path: Path) -> None:
+    """Between two rows of poker cards: white gutter, the lower band's colour running into it;
+    on the back sheet, the deck's colour fills the gutters (a drifted back shows no white line)."""
+    deck = _deck(small_cards, "structures")
+    data, _pages = _render(print_kit, small_cards, "structures")
+    front, back = pdf_pages_png(_write(tmp_path / "g.pdf", data), 1, 2, 200, tmp_path)
+    grid = home_grid("poker", "a4")
+    px = 200 / 25.4
+    colour = tuple(int(deck.colour[i : i + 2], 16) for i in (1, 3, 5))
+
+    def rgb(png: Path, x_mm: float, y_mm: float) -> tuple[int, int, int]:
+        with Image.open(png) as image:
+            return image.convert("RGB").getpixel((round(x_mm * px), round(y_mm * px)))
+
+    def near(found: tuple[int, int, int]) -> bool:
+        return sum(abs(a - b) for a, b in zip(found, colour, strict=True)) < 40
+
+    x = grid.x0 + grid.cell_w / 2
+    second_row = grid.position(1, 0)[1]
+    assert second_row - (grid.y0 + grid.cell_h) == pytest.approx(3.0)
+    assert sum(rgb(front, x, second_row - 2.4)) > 740  # white gutter under the card above
+    assert near(rgb(front, x, second_row - 0.6))  # the band bleeds into the gutter
+    assert near(rgb(back, x, second_row - 1.5))  # the backs' colour fills the gutter
+    assert near(rgb(back, grid.x0 - 1.5, grid.y0 + 20))  # and runs past the outer edge
+
+
 def _numbers(page, total: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     pattern = re.compile(rf"^(\d+)/{total}$")
     return {t: x for t, x in _text_positions(page) if pattern.match(t)}
