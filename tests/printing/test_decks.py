@@ -124,6 +124,21 @@ def test_page_counts() -> None:
     assert shop_page_count(7) == 14
 
 
+def test_type_colours_stay_apart_for_colour_blind_readers() -> None:
+    """Every pair of type and deck colours keeps a CIE76 difference of 15 or more, with normal
+    vision and under simulated protanopia, deuteranopia and tritanopia."""
+    from app.printing.theme import CVD_MATRICES, MIN_TYPE_DELTA_E, colour_difference
+
+    colours = {kind: colour for kind, (colour, _icon) in TYPE_STYLES.items() if kind != "page"}
+    colours |= {f"jeu {d.id}": d.colour for d in load_decks(CARDS_DIR, PRINT_DIR)}
+    distinct = sorted(set(colours.values()))
+    assert len(distinct) >= 7
+    for vision in ("normale", *CVD_MATRICES):
+        for i, a in enumerate(distinct):
+            for b in distinct[i + 1:]:
+                assert colour_difference(a, b, vision) >= MIN_TYPE_DELTA_E, (vision, a, b)
+
+
 def test_tints_and_ink_meet_wcag_aa() -> None:
     from app.printing.theme import INK, MUTED, tint
 

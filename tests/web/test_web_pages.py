@@ -165,3 +165,16 @@ def test_real_content_pages_answer(real_app: Flask) -> None:
         response = client.get(f"/r/{item.id}")
         assert response.status_code == 200, item.id
         assert _external_urls(text(response)) == [], item.id
+
+
+def test_download_page_tells_the_print_shop_the_colours(client: FlaskClient) -> None:
+    page = client.get("/telecharger").get_data(as_text=True)
+    assert "RVB" in page and "sRGB" in page and "fond perdu" in page
+
+
+def test_web_pages_get_french_typography(client: FlaskClient) -> None:
+    """The one Markdown renderer sets French typography on the web too: typographic apostrophes
+    and no-break spaces before colons."""
+    page = client.get("/r/fiche-innovation-sociale").get_data(as_text=True)
+    body = page[page.index("<main"):]
+    assert "L’innovation sociale" in body and "expérimentent\u202f;" in body
