@@ -17,6 +17,7 @@ from .cards import MALLETTE_NAME
 from .merge import MergeInfo, MergePart, merge_pdfs
 from .options import PIPELINE_VERSION, KitOptions, ProgressFn, Step
 from .parts import Rendered
+from .registration import REGISTRATION_TITLE
 
 
 def merge_info(options: KitOptions, date: datetime, *, booklet: bool) -> MergeInfo:
@@ -53,6 +54,13 @@ def assemble(
     merge_pdfs(booklet_parts, booklet_path, merge_info(options, date, booklet=True))
     files.append(booklet_path)
     deck_parts = []
+    registration = rendered.get("registration")
+    if registration is not None:
+        path = out_dir / f"{slug}-test-recto-verso.pdf"
+        atomic_write(path, registration.data)
+        files.append(path)
+        deck_parts.append(MergePart(registration.data, f"{REGISTRATION_TITLE} (à imprimer en premier)",
+                                    label_prefix="Test – "))
     for entry in entries:
         path = out_dir / entry.file
         data = rendered[f"deck:{entry.deck.id}"].data

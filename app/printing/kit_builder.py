@@ -77,6 +77,8 @@ def build_kit(
     parts = [Part("body", body, 10_000), Part("front", front, 0)] + [
         Part(f"deck:{e.deck.id}", deck_keys[e.deck.id], e.cards) for e in entries
     ]
+    if options.edition == "home" and entries:  # the duplex test sheet, printed before the decks
+        parts.append(Part("registration", sha("registration", assets, options.paper, options.back_offset_mm), 1))
     whole_key = sha("whole", [p.key for p in parts], options.as_dict())
 
     # Fast path: the whole kit was built with these exact inputs.

@@ -22,6 +22,7 @@ from .decks import Deck, deck_items, load_decks, missing_items
 from .fingerprint import content_date
 from .merge import DEST_LINK_PREFIX
 from .options import PIPELINE_VERSION, KitOptions
+from .registration import REGISTRATION_TITLE, registration_context
 from .render import PrintError, find_overflows, pdf_bytes, render_html, resources
 
 
@@ -175,8 +176,25 @@ def render_front(job: Job, key: str, body_pages: dict[str, int]) -> Rendered:
     return Rendered("front", data, len(document.pages), [], {})
 
 
+def render_registration(job: Job, key: str) -> Rendered:
+    """The duplex registration test sheet (home edition): print it first to find the back offset."""
+    res = resources(job.print_dir)
+    info = meta(
+        f"Test recto verso — {MALLETTE_NAME}",
+        "Feuille de test à imprimer avant les planches de cartes : elle donne le décalage des versos.",
+        content_date(job.kit),
+        "mallette, impression, recto verso, test",
+    )
+    context = registration_context(job.options.paper, job.options.back_offset_mm, info)
+    document = render_html(res, "registration.html", context, "cards.css")
+    data = pdf_bytes(document, key, finisher=finisher(viewer=True, shop_bleed_mm=None))
+    return Rendered("registration", data, len(document.pages), [], {})
+
+
 def run_part(job: Job, name: str, key: str, body_pages: dict[str, int] | None = None) -> Rendered:
     """Render the part called `name` of `job`."""
+    if name == "registration":
+        return render_registration(job, key)
     if name == "body":
         return render_body(job, key)
     if name == "front":
@@ -189,6 +207,8 @@ def part_params(name: str, job: Job) -> dict[str, str]:
     """What a part is, as progress parameters: {"part": "body" | "front" | "deck", "deck": title}."""
     if name in ("body", "front"):
         return {"part": name}
+    if name == "registration":
+        return {"part": "deck", "deck": REGISTRATION_TITLE}
     return {"part": "deck", "deck": job.decks[name.split(":", 1)[1]].title}
 
 

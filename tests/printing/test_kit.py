@@ -41,7 +41,9 @@ def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: 
     booklet = PdfReader(built_kit.files[1])
     decks = load_decks(small_cards, PRINT_DIR)
     deck_pages = sum(home_page_count(len(d.items), d.size, "a4") for d in decks)
-    assert len(reader.pages) == built_kit.pages == len(booklet.pages) + deck_pages
+    # The booklet (padded to an even count), the duplex test sheet (2 pages), then the decks.
+    before_decks = len(booklet.pages) + len(booklet.pages) % 2
+    assert len(reader.pages) == built_kit.pages == before_decks + 2 + deck_pages
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
     assert "Sommaire" in titles and "Fiches de capitalisation" in titles
     assert "Planches de cartes" in titles
@@ -49,8 +51,8 @@ def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: 
         next(o for o in reader.outline if not isinstance(o, list) and o.title == "Planches de cartes")
     ) + 1]
     starts = [reader.get_destination_page_number(o) for o in planches]
-    assert starts[0] == len(booklet.pages)
-    assert len(starts) == len(decks) and starts == sorted(starts)
+    assert starts[0] == before_decks and planches[0].title.startswith("Test recto verso")
+    assert len(starts) == len(decks) + 1 and starts == sorted(starts)
     cover = reader.pages[0].extract_text()
     assert "Couserans" in cover and "Mallette pédagogique" in cover
     colophon = reader.pages[1].extract_text()

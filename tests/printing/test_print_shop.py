@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pikepdf
+import pytest
 from pdfua import Severity, validate
 from print_helpers import BASE_URL, PRINT_DIR
 from pypdf import PdfReader
@@ -164,3 +165,28 @@ def test_activity_step_rows_are_never_split(print_kit: Kit) -> None:
         walk(page._page_box, number)
     assert len(pages_of) > 40
     assert all(len(found) == 1 for found in pages_of.values())
+
+
+def test_duplex_registration_sheet(built_kit: KitResult) -> None:
+    """The test sheet's back crosshairs sit behind the front ones (long-edge flip), shifted by the
+    back offset; its back index moves with the offset; the kit ships it and the complete PDF
+    holds it before the decks."""
+    from urllib.parse import unquote
+
+    from app.printing.registration import registration_image, targets
+    from app.printing.theme import PAPERS
+
+    def circles(url: str) -> list[tuple[float, float]]:
+        return [(float(x), float(y)) for x, y in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', unquote(url))]
+
+    for paper in ("a4", "letter"):
+        width = PAPERS[paper][0]
+        front = circles(registration_image(paper, "recto", 0.0))
+        assert front == [(pytest.approx(x, abs=1e-3), pytest.approx(y, abs=1e-3)) for x, y in targets(paper)]
+        for offset in (0.0, 1.5):
+            back = circles(registration_image(paper, "verso", offset))
+            assert back == [(pytest.approx(width - x + offset, abs=1e-3), y) for x, y in front]
+    names = [p.name for p in built_kit.files]
+    assert "couserans-test-recto-verso.pdf" in names
+    reader = PdfReader(next(p for p in built_kit.files if p.name == "couserans-test-recto-verso.pdf"))
+    assert len(reader.pages) == 2 and "imprimez cette feuille en premier" in reader.pages[0].extract_text()
