@@ -1,6 +1,7 @@
 """Web benchmark: requests per second and p50/p95 latency under gunicorn on loopback.
 
-Measures a resource page (a QR target), a search, and a minimal Flask route served by the same
+Measures a resource page (a QR target), a search, a misspelt search (the "Vouliez-vous dire" suggestion
+and its results), and a minimal Flask route served by the same
 app and server (their ratio shows the app's own overhead), at a given number of concurrent
 clients (closed loop, keep-alive connections). Prints the figures and the targets:
 resource page p95 <= 20 ms at 20 clients, and at least half the minimal route's throughput.
@@ -191,11 +192,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread", choices=("gthread", "sync"))
     parser.add_argument("--search", default="cooperation territoire")
+    parser.add_argument("--typo", default="cooperaton", help="a misspelt search: suggestion, then its results")
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
     resource = pick_resource()
     search = "/recherche?q=" + args.search.replace(" ", "+")
+    typo = "/recherche?q=" + args.typo.replace(" ", "+")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="mallette-bench-") as work:
         env = {**os.environ, "MALLETTE_BENCH_DIR": work}
@@ -207,7 +210,8 @@ def main() -> None:
         server = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
             wait_ready(port)
-            targets = [("minimal route", "/_bench/minimal"), ("resource page", resource), ("search", search)]
+            targets = [("minimal route", "/_bench/minimal"), ("resource page", resource), ("search", search),
+                       ("typo search", typo)]
             results = measure(port, [path for _, path in targets], args.clients, args.seconds, args.rounds)
             rows = [(label, path, result) for (label, path), result in zip(targets, results, strict=True)]
         finally:
