@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -27,10 +28,22 @@ from . import live_updates as lu
 from .context import clock, engine
 from .labels import PERSON_ROLE_LABELS
 from .limits import client_address, limiter
-from .participant_session import current_participant, participant_token, remember_participant
+from .participant_session import current_participant, remember_participant
 from .rendering import render, wants_partial
 
 bp = Blueprint("participant", __name__)
+
+
+def busy(_error: Exception) -> Response:
+    """The database stayed locked past its busy timeout: 503 and retry (a retried note lands once)."""
+    from .errors import error_response
+
+    response = error_response(503, lu.refusal("busy"), retry_after=2)
+    response.status_code = 503
+    return response
+
+
+bp.register_error_handler(OperationalError, busy)
 bp.add_app_template_global(lu.note_html, "note_html")
 bp.add_app_template_global(lu.notes_html, "notes_html")
 bp.add_app_template_global(lu.by_dimension, "by_dimension")
@@ -227,13 +240,7 @@ def phone(meeting_uuid: str) -> Response | BaseResponse:
 @bp.get("/p/<meeting_uuid>/live")
 def phone_live(meeting_uuid: str) -> Response:
     """What changed on the phone since the version it has (304 when nothing did)."""
-    meeting = _meeting_by_uuid(meeting_uuid)
-    token = participant_token(meeting)
-    with read_session(engine()) as db:
-        participant = joining.participant_for_token(db, meeting.id or 0, token)
-        if participant is None:
-            abort(404)
-        db.expunge(participant)
+    meeting, participant = _phone_for_post(meeting_uuid)
     etag = lu.etag_for(meeting.version, f"p{participant.id}")
     unchanged = lu.not_modified(etag)
     if unchanged is not None:
@@ -246,7 +253,7 @@ def phone_live(meeting_uuid: str) -> Response:
 
 
 def _phone_for_post(meeting_uuid: str) -> tuple[Meeting, Participant]:
-    """The session and this phone's participant in one query (the hot path of a busy room)."""
+    """The session and this phone's participant in one query (the hot paths of a busy room); else 404."""
     from flask import session as cookie
     from sqlmodel import col, select
 
@@ -277,13 +284,11 @@ def post_note(meeting_uuid: str) -> Response | BaseResponse:
               "question": form.get("question", ""), "text": form.get("text", "")}
     error = None
     try:
-        with write_session(engine()) as db:
-            fresh = db.get(Meeting, meeting.id)
-            assert fresh is not None
+        with write_session(engine()) as db:  # the session row read just before: keep the write lock short
             note, _created = notes.post(
-                db, clock(), fresh, client_key=fields["key"], dimension_id=fields["dimension"], text=fields["text"],
+                db, clock(), meeting, client_key=fields["key"], dimension_id=fields["dimension"], text=fields["text"],
                 dimensions=lu.dimension_ids(), question_id=fields["question"] or None, questions=lu.question_ids(),
-                participant=participant, step_id=fresh.current_step_id)
+                participant=participant, step_id=meeting.current_step_id)
             note_uuid = note.uuid
     except DomainError as refused:
         error = lu.refusal(refused.code, **refused.params)

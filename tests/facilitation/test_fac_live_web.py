@@ -172,3 +172,22 @@ def test_failed_joins_are_rate_limited_but_successes_are_not(app: Flask, client:
     guesses = [f"ZZZZ{a}{b}{c}{d}" for a in letters[:2] for b in letters[:2] for c in letters[:4] for d in letters[:4]]
     statuses = [room.get(f"/rejoindre/{g}").status_code for g in guesses[:41]]
     assert statuses[:39] == [404] * 39 and statuses[-1] == 429  # per address: 60 failures a minute
+
+
+def test_a_locked_database_answers_503_not_500(app: Flask, client: FlaskClient, make_user, login,  # type: ignore[no-untyped-def]
+                                              monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from app.facilitation import notes
+
+    plan, code = _started(app, client, make_user, login)
+    alice = _join(app, code, "Alice")
+    form = _note_form(alice, plan.meeting_uuid)
+
+    def locked(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(notes, "post", locked)
+    answer = alice.post(f"/p/{plan.meeting_uuid}/notes", data={**form, "dimension": DIMENSIONS[0], "text": "Idée"})
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
+    assert "très occupé" in answer.get_data(as_text=True)
