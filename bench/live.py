@@ -385,6 +385,22 @@ def wait_ready(port: int, timeout: float = 120) -> None:
     raise SystemExit("the server did not start")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def one_backend(backend: str, args: argparse.Namespace) -> str:
     """Run the load against one database backend; returns the summary line."""
     port = free_port(args.port)
@@ -405,8 +421,10 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
         try:
             wait_ready(port)
             limit = args.notes * args.pace * 3 + 60
+            cpu_before = tree_cpu_seconds(server.pid)
             results, posting, screens = asyncio.run(run_load(
                 port, meeting_id, code, args.participants, args.notes, args.pace, args.poll, limit))
+            server_cpu = tree_cpu_seconds(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -426,8 +444,10 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
             f"duplicated={dupes} errors={results.errors} posts_per_s={len(results.acked) / posting:.0f} "
             f"post_p50_ms={pct(results.post_ms, 0.5):.0f} post_p95_ms={pct(results.post_ms, 0.95):.0f} "
             f"seen_p95_ms={pct(seen_ms, 0.95):.0f} poll_p95_ms={pct(results.poll_ms, 0.95):.0f}")
+    line += (f"  # server CPU {server_cpu:.1f} s for {len(results.post_ms)} posts and {len(results.poll_ms)} polls "
+             f"({server_cpu * 1000 / max(1, len(results.post_ms) + len(results.poll_ms)):.1f} ms a request)")
     if unseen or results.error_kinds:
-        line += f"  # not seen by every screen: {unseen}; errors: {results.error_kinds}"
+        line += f"; not seen by every screen: {unseen}; errors: {results.error_kinds}"
     return line
 
 
