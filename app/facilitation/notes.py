@@ -311,11 +311,12 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
         for row in rows
     ]
     hidden_counts: dict[str, int] = {}
-    if viewer.kind != "facilitator":
+    if viewer.kind != "facilitator" and meeting.notes_hidden:
+        # Notes waiting for their dimension to be revealed (moderated notes are not announced).
         for dimension, count in db.execute(
             select(col(Note.dimension_id), func.count()).where(
                 col(Note.meeting_id) == meeting.id, col(Note.deleted_at).is_(None),
-                col(Note.merged_into_id).is_(None), ~_visible(meeting, viewer),
+                col(Note.merged_into_id).is_(None), col(Note.hidden).is_(False), ~_visible(meeting, viewer),
                 col(Note.changed_version) <= version)
             .group_by(col(Note.dimension_id))
         ):

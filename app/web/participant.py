@@ -203,12 +203,15 @@ def _note_form(meeting: Meeting, current_dims: list[str], data: dict[str, str] |
 
 
 def _phone_context(meeting: Meeting, participant: Participant, since: int | None = None,
-                   epoch: int | None = None) -> dict[str, Any]:
-    """What the phone page shows; with `since` (and the same wall epoch), only the wall's changes."""
+                   epoch: int | None = None, *, fresh_row: bool = False) -> dict[str, Any]:
+    """What the phone page shows; with `since` (and the same wall epoch), only the wall's changes.
+
+    `fresh_row`: `meeting` was just read (it is not read again).
+    """
     from ..models import AgendaStep
 
     with read_session(engine()) as db:
-        fresh = db.get(Meeting, meeting.id)
+        fresh = meeting if fresh_row else db.get(Meeting, meeting.id)
         assert fresh is not None
         delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
         wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None)
@@ -245,8 +248,11 @@ def phone_live(meeting_uuid: str) -> Response:
     unchanged = lu.not_modified(etag)
     if unchanged is not None:
         return unchanged
+    if (clock().now() - participant.last_seen_at).total_seconds() >= joining.TOUCH_EVERY:
+        with write_session(engine()) as db:  # who is present, for the console
+            joining.touch(db, clock(), participant)
     seen, epoch = lu.client_state()
-    context = _phone_context(meeting, participant, seen, epoch)
+    context = _phone_context(meeting, participant, seen, epoch, fresh_row=True)
     fresh: Meeting = context["meeting"]
     return lu.live_response("live/_phone_live.html", lu.etag_for(fresh.version, f"p{participant.id}"),
                             **context)
