@@ -48,7 +48,7 @@ def _join(app: Flask, code: str, name: str) -> FlaskClient:
 
 def _note_form(phone: FlaskClient, meeting_uuid: str) -> dict[str, str]:
     html = phone.get(f"/p/{meeting_uuid}").get_data(as_text=True)
-    key = re.search(r'name="key" id="note-key" value="([^"]+)"', html)
+    key = re.search(r'id="note-key" name="key" value="([^"]+)"', html)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert key and csrf
     return {"key": key.group(1), "csrf_token": csrf.group(1)}
