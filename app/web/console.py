@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -25,10 +24,8 @@ from ..printing.qr import qr_svg
 from . import live_updates as lu
 from .context import account, clock, engine
 from .labels import PERSON_ROLE_LABELS
-from .participant import busy
 
 bp = Blueprint("console", __name__)
-bp.register_error_handler(OperationalError, busy)
 #: A participant whose phone asked for anything within this long is shown as present.
 PRESENT_FOR = timedelta(minutes=2)
 EXTENSIONS = (1, 5, 10)

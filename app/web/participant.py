@@ -14,7 +14,6 @@ from typing import Any
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -33,17 +32,6 @@ from .rendering import render, wants_partial
 
 bp = Blueprint("participant", __name__)
 
-
-def busy(_error: Exception) -> Response:
-    """The database stayed locked past its busy timeout: 503 and retry (a retried note lands once)."""
-    from .errors import error_response
-
-    response = error_response(503, lu.refusal("busy"), retry_after=2)
-    response.status_code = 503
-    return response
-
-
-bp.register_error_handler(OperationalError, busy)
 bp.add_app_template_global(lu.note_html, "note_html")
 bp.add_app_template_global(lu.notes_html, "notes_html")
 bp.add_app_template_global(lu.by_dimension, "by_dimension")
