@@ -11,13 +11,16 @@ import secrets
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 from werkzeug.wrappers import Response as BaseResponse
 
+from .. import get_state
 from ..db import read_session, write_session
 from ..facilitation import debrief, impressions
+from ..facilitation.enums import MeetingStatus
 from ..facilitation.errors import DomainError
-from ..models import Meeting, Participant
+from ..models import Meeting, Note, Participant
 from .after_common import message
 from .context import clock, engine
 from .limits import limiter
@@ -90,3 +93,94 @@ def board(meeting_uuid: str) -> Response:
         result = debrief.board(db, meeting.id or 0)
     return render("after/participant_board.html", "after/_participant_board.html", meeting=meeting,
                   participant=participant, board=result, title=_("Bilan de la séance"))
+
+
+# -- a printed card scanned during a live session (its QR code opens /r/<id>) -------------------------
+
+
+def _live_participation() -> tuple[Meeting, Participant] | None:
+    """The running session this phone takes part in (the most recently joined one), if any."""
+    from flask import session as cookie
+
+    from .participant_session import COOKIE_KEY
+
+    tokens = cookie.get(COOKIE_KEY)
+    if not isinstance(tokens, dict) or not tokens:
+        return None
+    uuids = [key for key in tokens if isinstance(key, str)][-20:]
+    with read_session(engine()) as db:
+        live = {m.uuid: m for m in db.exec(select(Meeting).where(col(Meeting.uuid).in_(uuids),
+                                                                 Meeting.status == MeetingStatus.LIVE)).all()}
+        for meeting in live.values():
+            db.expunge(meeting)
+    for meeting_uuid in reversed(uuids):
+        running = live.get(meeting_uuid)
+        if running is not None:
+            participant = current_participant(running, touch=False)
+            if participant is not None:
+                return running, participant
+    return None
+
+
+def _card_dimension(item_id: str) -> tuple[str, list[tuple[str, str]]]:
+    from . import live_updates as lu
+
+    kit = get_state().kit
+    item = kit.get(item_id)
+    choices = [(d, (kit.get(d).title if kit.get(d) else d)) for d in lu.dimension_ids()]  # type: ignore[union-attr]
+    own = [d for d in (item.dimensions if item else []) if d in dict(choices)]
+    return (own[0] if own else (choices[0][0] if choices else "")), choices
+
+
+@bp.get("/r/<item_id>/seance")
+def card_offer(item_id: str) -> Response:
+    """Loaded by the resource page: for a phone in a running session, a form to add a note about
+    this card to that session (linked to the card and its grid dimension); empty otherwise."""
+    found = _live_participation()
+    item = get_state().kit.get(item_id)
+    if found is None or item is None:
+        response = Response("", status=200)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    meeting, participant = found
+    dimension, choices = _card_dimension(item_id)
+    response = render("after/card_offer.html", "after/_card_offer.html", meeting=meeting, item=item,
+                      dimension=dimension, choices=choices, key=secrets.token_hex(16), error=None, done=False,
+                      with_csrf=True)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/p/<meeting_uuid>/carte/<item_id>")
+@limiter.limit("30 per minute")
+def card_note(meeting_uuid: str, item_id: str) -> Response | BaseResponse:
+    """Add a note about a kit card to the running session, linked to the card."""
+    from ..facilitation import notes
+    from . import live_updates as lu
+
+    meeting, participant = _load(meeting_uuid)
+    item = get_state().kit.get(item_id)
+    if item is None:
+        abort(404)
+    dimension = request.form.get("dimension", "")
+    text = request.form.get("text", "")
+    key = request.form.get("key", "")
+    try:
+        with write_session(engine()) as db:
+            fresh = db.get(Meeting, meeting.id)
+            assert fresh is not None
+            note, _created = notes.post(db, clock(), fresh, client_key=key, dimension_id=dimension, text=text,
+                                        dimensions=lu.dimension_ids(), participant=participant,
+                                        step_id=fresh.current_step_id)
+            db.execute(update(Note).where(col(Note.id) == note.id).values(card_id=item.id))
+    except DomainError as refused:
+        _dim, choices = _card_dimension(item_id)
+        return render("after/card_offer.html", "after/_card_offer.html", status=422, meeting=meeting, item=item,
+                      dimension=dimension, choices=choices, key=key, error=lu.refusal(refused.code, **refused.params),
+                      done=False, typed=text, with_csrf=True)
+    if request.headers.get("HX-Request") == "true":
+        _dim, choices = _card_dimension(item_id)
+        return render("after/card_offer.html", "after/_card_offer.html", meeting=meeting, item=item,
+                      dimension=dimension, choices=choices, key=secrets.token_hex(16), error=None, done=True,
+                      with_csrf=True)
+    return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid, ok="1"), code=303)

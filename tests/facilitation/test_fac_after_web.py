@@ -255,3 +255,41 @@ def test_every_route_refuses_strangers(app: Flask, client: FlaskClient, made: Ma
     with read_session(_engine(app)) as db:
         assert len(db.exec(select(Synthesis)).all()) == 1
         assert db.exec(select(ClusterNote)).all() == []
+
+
+def test_scanned_card_offers_a_note_to_the_running_session(app: Flask, client: FlaskClient, made: Made) -> None:
+    from sqlmodel import col
+
+    from app.db import write_session
+    from app.facilitation.enums import MeetingStatus
+    from app.models import Note
+
+    page = app.test_client().get("/r/fiche-cooperation-territoriale").get_data(as_text=True)
+    assert 'hx-get="/r/fiche-cooperation-territoriale/seance"' in page
+    stranger = app.test_client().get("/r/fiche-cooperation-territoriale/seance")
+    assert stranger.status_code == 200 and stranger.get_data(as_text=True) == ""  # no session: nothing offered
+    phone = _phone(app, made, 0)
+    assert phone.get("/r/dim-cooperation/seance").get_data(as_text=True) == ""  # the session is closed
+    with write_session(_engine(app)) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        assert meeting is not None
+        meeting.status = MeetingStatus.LIVE
+        db.add(meeting)
+    offer = phone.get("/r/dim-cooperation/seance", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Ajouter une note à la séance en cours" in offer
+    assert '<option value="dim-cooperation" selected>' in offer  # the card's own grid dimension
+    key = re.search(r'name="key" value="([0-9a-f]+)"', offer).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', offer).group(1)
+    url = f"/p/{_uuid(app, made.meeting_id)}/carte/dim-cooperation"
+    form = {"csrf_token": token, "key": key, "dimension": "dim-cooperation", "text": "La carte <b>aide</b>"}
+    assert phone.post(url, data=form, headers={"HX-Request": "true"}).status_code == 200
+    assert phone.post(url, data=form, headers={"HX-Request": "true"}).status_code == 200  # a retry lands once
+    with read_session(_engine(app)) as db:
+        linked = db.exec(select(Note).where(col(Note.card_id) == "dim-cooperation")).all()
+    assert [n.text for n in linked] == ["La carte <b>aide</b>"] and linked[0].dimension_id == "dim-cooperation"
+    report = client.get(f"/seances/{made.meeting_id}/rapport").get_data(as_text=True)
+    assert "Cartes de la mallette utilisées" in report and "/r/dim-cooperation" in report
+    other = make_session(_engine(app), facilitator=None, title="Autre")
+    stranger_phone = _phone(app, other, 0)
+    own = form_token(stranger_phone, f"/p/{_uuid(app, other.meeting_id)}/impression")
+    assert stranger_phone.post(url, data=dict(form, csrf_token=own)).status_code == 404  # a phone of another session
