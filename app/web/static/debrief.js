@@ -39,6 +39,8 @@
     if (!/^[0-9]+$/.test(noteId)) { return; }
     form.elements.note_ids.value = noteId;
     form.elements.cluster_id.value = zone.getAttribute("data-cluster-id") || "";
-    if (window.htmx) { window.htmx.trigger(form, "submit"); } else { form.submit(); }
+    // A real submission: htmx takes it over when it has processed the form, else the browser
+    // posts it as a plain form (the page then reloads with the note moved).
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   });
 })();
