@@ -44,6 +44,7 @@ _BODY_REQUIRED = {
     ItemType.PAGE,
     ItemType.PROTOCOLE,
     ItemType.ROLE,
+    ItemType.GUIDE,
 }
 _structure_parser = MarkdownIt("commonmark", {"html": True})
 

@@ -55,6 +55,7 @@ class ItemType(StrEnum):
     PROTOCOLE = "protocole"
     MODELE = "modele"
     ROLE = "role"
+    GUIDE = "guide"
 
     @property
     def label(self) -> str:
@@ -80,6 +81,7 @@ TYPE_LABELS: dict[ItemType, tuple[str, str]] = {
     ItemType.PROTOCOLE: (N_("Protocole"), N_("Protocoles")),
     ItemType.MODELE: (N_("Modèle à remplir"), N_("Modèles à remplir")),
     ItemType.ROLE: (N_("Rôle"), N_("Rôles")),
+    ItemType.GUIDE: (N_("Guide"), N_("Guides")),
 }
 
 #: Folder name under the content root -> item type.
@@ -90,6 +92,7 @@ FOLDERS: dict[str, ItemType] = {
     "protocoles": ItemType.PROTOCOLE,
     "modeles": ItemType.MODELE,
     "roles": ItemType.ROLE,
+    "guides": ItemType.GUIDE,
     "grille": ItemType.DIMENSION,
     "structures": ItemType.STRUCTURE,
     "initiatives": ItemType.INITIATIVE,
@@ -328,6 +331,12 @@ class RoleFields(CommonFields):
     qui: ShortText
 
 
+class GuideFields(CommonFields):
+    """A guide for facilitators and coordinators (the whole cycle, the call for interest, the sequence map)."""
+
+    public: ShortText | None = None
+
+
 FIELDS_MODEL: dict[ItemType, type[CommonFields]] = {
     ItemType.FICHE: FicheFields,
     ItemType.POSTURE: PostureFields,
@@ -340,4 +349,5 @@ FIELDS_MODEL: dict[ItemType, type[CommonFields]] = {
     ItemType.PROTOCOLE: ProtocoleFields,
     ItemType.MODELE: ModeleFields,
     ItemType.ROLE: RoleFields,
+    ItemType.GUIDE: GuideFields,
 }

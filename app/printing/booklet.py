@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from app.kit.loader import sort_key
 from app.kit.model import Kit, KitItem
-from app.kit.schema import FICHE_PARTS, MOMENTS, REQUIRED_SECTIONS, ItemType
+from app.kit.schema import FICHE_PARTS, MOMENTS, REQUIRED_SECTIONS, SESSION_KINDS, ItemType
 
 from .cards import MALLETTE_NAME, coloured_icon, euros, icon_url, markdown_for, render_inline
 from .decks import Deck
@@ -61,6 +61,9 @@ def writing_space(questions: int, paper: str) -> int:
 BODY_SECTIONS = (
     ("fiches", "Fiches de capitalisation", ItemType.FICHE),
     ("activites", "Fiches activité", ItemType.ACTIVITE),
+    ("protocoles", "Protocoles", ItemType.PROTOCOLE),
+    ("modeles", "Modèles à remplir", ItemType.MODELE),
+    ("guides", "Guides", ItemType.GUIDE),
     ("grille", "Grille de questionnement", ItemType.DIMENSION),
     ("structures", "Structures membres", ItemType.STRUCTURE),
     ("glossaire", "Glossaire", ItemType.NOTION),
@@ -168,6 +171,66 @@ class BookletBuilder:
             "questions": [render_inline(q.texte) for q in item.questions],
         }
 
+    def protocol(self, item: KitItem) -> dict[str, Any]:
+        """A protocol: its half-days with the activity steps resolved, then before, during, after, roles."""
+        md = markdown_for(self.kit, self.base_url, item)
+        days = []
+        for day in self.kit.plan(item):
+            steps, start = [], 0
+            for step in day.steps:
+                steps.append(
+                    {
+                        "title": render_inline(step.titre),
+                        "minutes": step.minutes,
+                        "from": clock(start),
+                        "to": clock(start + step.minutes),
+                        "text": render_inline(step.consigne),
+                        "activity": step.activity.title if step.activity else "",
+                        "activity_anchor": f"item-{step.activity.id}" if step.activity else "",
+                    }
+                )
+                start += step.minutes
+            days.append({"title": render_inline(day.titre), "available": minutes_label(day.minutes),
+                         "total": minutes_label(day.total), "steps": steps})
+        titles = REQUIRED_SECTIONS[ItemType.PROTOCOLE]
+        linked = [self.kit.get(i) for i in (*item.get("roles", []), *item.get("modeles", []))]
+        return {
+            **self.base(item),
+            "kind": SESSION_KINDS.get(item.get("type_seance", ""), ""),
+            "participants": render_inline(item.get("participants")),
+            "intro": md(item.intro),
+            "days": days,
+            "sections": [(t, md(item.section(t))) for t in titles],
+            "tools": [(i.title, f"item-{i.id}" if i.type is ItemType.MODELE else "") for i in linked if i],
+        }
+
+    def template(self, item: KitItem) -> dict[str, Any]:
+        """A template to fill in: its boxes with room to write, then a validation box per party."""
+        md = markdown_for(self.kit, self.base_url, item)
+        boxes = []
+        for box in item.boxes:
+            questions = [self.kit.question(address) for address in box.questions]
+            boxes.append(
+                {
+                    "title": render_inline(box.titre),
+                    "help": render_inline(box.aide),
+                    "questions": [render_inline(q.texte) for q in questions if q is not None],
+                    "lines_mm": box.lignes * 7,
+                }
+            )
+        return {
+            **self.base(item),
+            "usage": render_inline(item.get("usage", "")),
+            "body": md(item.body),
+            "boxes": boxes,
+            "validations": [render_inline(v) for v in item.get("validations", [])],
+        }
+
+    def guide(self, item: KitItem) -> dict[str, Any]:
+        """A guide: free text."""
+        md = markdown_for(self.kit, self.base_url, item)
+        return {**self.base(item), "public": render_inline(item.get("public")), "body": md(item.body)}
+
     def structure(self, item: KitItem) -> dict[str, Any]:
         """A structure monograph."""
         md = markdown_for(self.kit, self.base_url, item)
@@ -230,6 +293,9 @@ class BookletBuilder:
             **self._shared(paper, meta),
             "parts": self._fiche_parts(fiches),
             "activities": [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)],
+            "protocols": [self.protocol(i) for i in kit.by_type(ItemType.PROTOCOLE)],
+            "templates": [self.template(i) for i in kit.by_type(ItemType.MODELE)],
+            "guides": [self.guide(i) for i in kit.by_type(ItemType.GUIDE)],
             "dimensions": [
                 {**self.dimension(i), "lines_mm": writing_space(len(i.questions), paper)}
                 for i in kit.by_type(ItemType.DIMENSION)

@@ -145,6 +145,13 @@ def card_parts(item: KitItem, kit: Kit, base_url: str) -> dict[str, Any]:
             "moment": MOMENTS.get(item.get("moment", ""), ""),
             "steps": steps,
         }
+    if kind == "role":
+        return {
+            "who": render_inline(item.get("qui", "")),
+            "mission": md(item.section("La mission")),
+            "do": md(item.section("À faire")),
+            "watch": md(item.section("Point de vigilance")),
+        }
     if kind == "initiative":
         return {
             "facts": [

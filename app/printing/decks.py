@@ -26,6 +26,7 @@ FRONT_TEMPLATES = {
     "notion": ItemType.NOTION,
     "dimension": ItemType.DIMENSION,
     "structure": ItemType.STRUCTURE,
+    "role": ItemType.ROLE,
 }
 BACK_TEMPLATES = ("standard",)
 #: Item types that can be dealt as cards.

@@ -29,6 +29,10 @@ TYPE_STYLES: dict[str, tuple[str, str]] = {
     "initiative": ("#b0303f", "initiative"),
     "notion": ("#444c55", "notion"),
     "page": ("#272260", "fiche"),
+    "protocole": ("#7a3e00", "protocole"),
+    "modele": ("#3d5a1e", "modele"),
+    "role": ("#8c2f5f", "role"),
+    "guide": ("#1d5c63", "guide"),
 }
 INK = "#1b1f24"
 MUTED = "#4d5661"

@@ -170,6 +170,13 @@ def roles() -> Response:
     return _list_page(ItemType.ROLE, [(None, _kit().by_type(ItemType.ROLE))])
 
 
+@bp.get("/guides")
+@cached
+def guides() -> Response:
+    """The facilitators' and coordinators' guides."""
+    return _list_page(ItemType.GUIDE, [(None, _kit().by_type(ItemType.GUIDE))])
+
+
 @bp.get("/grille")
 @cached
 def grille() -> Response:

@@ -19,6 +19,7 @@ LIST_ENDPOINTS = {
     ItemType.PROTOCOLE: "kit.protocoles",
     ItemType.MODELE: "kit.modeles",
     ItemType.ROLE: "kit.roles",
+    ItemType.GUIDE: "kit.guides",
     ItemType.DIMENSION: "kit.grille",
     ItemType.STRUCTURE: "kit.structures",
     ItemType.INITIATIVE: "kit.initiatives",
@@ -35,6 +36,8 @@ TYPE_DESCRIPTIONS = {
     ItemType.MODELE: _l("Les modèles à imprimer ou à remplir en ligne : note d'impression, note de "
                         "synthèse, fiche de présentation, programme."),
     ItemType.ROLE: _l("Les cartes rôle : qui fait quoi pendant un accompagnement."),
+    ItemType.GUIDE: _l("Les guides : le cycle d'un accompagnement, l'appel à manifestation d'intérêt, "
+                       "l'enchaînement des activités."),
     ItemType.DIMENSION: _l("La grille de questionnement commune, dimension par dimension."),
     ItemType.STRUCTURE: _l("Les monographies des six structures membres."),
     ItemType.INITIATIVE: _l("Les cartes initiative : des exemples concrets dans les territoires."),

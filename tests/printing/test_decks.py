@@ -16,7 +16,7 @@ from app.printing.theme import CARD_SIZES, TYPE_STYLES, contrast_ratio, parse_he
 def test_real_decks_load_and_cover_every_card_type() -> None:
     decks = load_decks(CARDS_DIR, PRINT_DIR)
     assert {d.item_type for d in decks} == {
-        "posture", "activite", "initiative", "notion", "dimension", "structure"
+        "posture", "activite", "initiative", "notion", "dimension", "structure", "role"
     }
     assert {d.size for d in decks} <= set(CARD_SIZES)
     for deck in decks:
