@@ -41,3 +41,9 @@ def test_new_types_are_translated_in_english(client: FlaskClient) -> None:
     client.get("/langue/en?next=/")
     page = client.get("/r/protocole-atelier-test").get_data(as_text=True)
     assert "Reflective seminar" in page and "Protocols" in page
+
+
+def test_guide_page_and_list(client: FlaskClient) -> None:
+    page = client.get("/r/guide-test").get_data(as_text=True)
+    assert "Un guide de test" in page and ">Le cycle</h2>" in page
+    assert "Un guide de test" in client.get("/guides").get_data(as_text=True)

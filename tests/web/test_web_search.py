@@ -80,7 +80,7 @@ def test_tag_filter_matches_across_accents_and_pages_show_the_label(client: Flas
 def test_a_typo_finds_the_fiche_and_says_did_you_mean(real_client: FlaskClient) -> None:
     for typed, expected in [("cooperaton", "fiche-cooperation-territoriale"),
                             ("coperation", "fiche-cooperation-territoriale"),
-                            ("accompagnment", "fiche-accompagner-consolider"),
+                            ("accompagnment", "fiche-conditions-accompagnement"),
                             ("utilte", "fiche-utilite-sociale")]:
         page = real_client.get(f"/recherche?q={typed}").get_data(as_text=True)
         assert f'<a href="/r/{expected}"' in page, typed
