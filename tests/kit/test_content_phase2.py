@@ -107,3 +107,8 @@ def test_the_editors_note_pattern_catches_what_it_should() -> None:
     for note in ("Non précisé par la source", "porteur : non précisée", "Non renseigné", "à vérifier"):
         assert EDITOR_NOTES.search(note), note
     assert not EDITOR_NOTES.search("À demander sur place : qui porte la ressourcerie ?")
+
+
+def test_no_inline_code_in_texts(kit: Kit) -> None:
+    """Code spans print in a monospace font the kit does not ship (and mean nothing to a reader)."""
+    assert [item.id for item in kit if "`" in item.body] == []
