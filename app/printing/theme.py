@@ -29,10 +29,12 @@ TYPE_STYLES: dict[str, tuple[str, str]] = {
     "initiative": ("#b0303f", "initiative"),
     "notion": ("#444c55", "notion"),
     "page": ("#272260", "fiche"),
-    "protocole": ("#7a3e00", "protocole"),
-    "modele": ("#3d5a1e", "modele"),
-    "role": ("#8c2f5f", "role"),
-    "guide": ("#1d5c63", "guide"),
+    # Protocols, templates and guides are printed in the booklet only: they share the colour of the
+    # type they are closest to (activities, grid worksheets, fiches); roles are a deck of their own.
+    "protocole": ("#0e7a52", "protocole"),
+    "modele": ("#8a4808", "modele"),
+    "role": ("#7058d8", "role"),
+    "guide": ("#272260", "guide"),
 }
 INK = "#1b1f24"
 MUTED = "#4d5661"
