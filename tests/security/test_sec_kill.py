@@ -9,6 +9,7 @@ end every acknowledged note is in the database exactly once and SQLite's integri
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import sqlite3
@@ -66,7 +67,10 @@ def test_acknowledged_notes_survive_a_killed_worker(tmp_path: Path) -> None:
         cwd=PROJECT_ROOT, env=env)
     try:
         live.wait_ready(port)
-        results, victim, acked_at_kill = asyncio.run(_drill(port, code, server.pid))
+        # In a thread of its own: a browser test earlier in the run may leave Playwright's event loop
+        # running in this one, and asyncio.run refuses to nest.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            results, victim, acked_at_kill = pool.submit(asyncio.run, _drill(port, code, server.pid)).result()
     finally:
         server.terminate()
         server.wait(timeout=60)
