@@ -6,14 +6,15 @@ htmx to navigate instead gives the same result with and without JavaScript.
 
 from __future__ import annotations
 
-from flask import Response, redirect, request
+from flask import Response, redirect
+from flask_htmx import make_response as htmx_response
 from werkzeug.wrappers import Response as BaseResponse
+
+from . import htmx
 
 
 def go(target: str) -> Response | BaseResponse:
     """Navigate to `target` (a local URL) after a successful POST."""
-    if request.headers.get("HX-Request") == "true":
-        response = Response("", status=200)
-        response.headers["HX-Redirect"] = target
-        return response
+    if htmx:
+        return htmx_response("", 200, redirect=target)
     return redirect(target, code=303)
