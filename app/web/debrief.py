@@ -16,6 +16,7 @@ from ..db import read_session, write_session
 from ..facilitation import debrief, impressions
 from ..facilitation.enums import Regard
 from ..facilitation.errors import DomainError, NotFound
+from . import htmx
 from .after_common import meeting_for, message
 from .context import clock, engine
 from .rendering import render
@@ -41,7 +42,7 @@ def board(meeting_id: int) -> Response:
 
 
 def _after_change(meeting_id: int) -> Response | BaseResponse:
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         return _board_page(meeting_id)
     return redirect(url_for("debrief.board", meeting_id=meeting_id), code=303)
 

@@ -21,6 +21,7 @@ from ..facilitation import debrief, impressions
 from ..facilitation.enums import MeetingStatus
 from ..facilitation.errors import DomainError
 from ..models import Meeting, Note, Participant
+from . import htmx
 from .after_common import message
 from .context import clock, engine
 from .limits import limiter
@@ -80,7 +81,7 @@ def save_impression(meeting_uuid: str) -> Response | BaseResponse:
     except DomainError as error:
         status = 409 if error.code == "impression-conflict" else 422
         return _page(meeting, participant, status=status, error=message(error), typed=text, consent=consent)
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         return _page(meeting, participant, saved=True)
     return redirect(url_for("participant_after.impression", meeting_uuid=meeting_uuid, saved=1), code=303)
 
@@ -178,7 +179,7 @@ def card_note(meeting_uuid: str, item_id: str) -> Response | BaseResponse:
         return render("after/card_offer.html", "after/_card_offer.html", status=422, meeting=meeting, item=item,
                       dimension=dimension, choices=choices, key=key, error=lu.refusal(refused.code, **refused.params),
                       done=False, typed=text, with_csrf=True)
-    if request.headers.get("HX-Request") == "true":
+    if htmx:
         _dim, choices = _card_dimension(item_id)
         return render("after/card_offer.html", "after/_card_offer.html", meeting=meeting, item=item,
                       dimension=dimension, choices=choices, key=secrets.token_hex(16), error=None, done=True,
