@@ -43,7 +43,9 @@ def run_parts(
     count = max(1, min(count, len(pending)))
     # Load fonts and stylesheets before forking: workers inherit them.
     resources(job.print_dir)
-    if count == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    # A daemonic process (a Huey process worker) may not have children: render in-process there.
+    forkable = "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+    if count == 1 or not forkable:
         for part in ordered:
             result = run_part(job, part.name, part.key)
             if result.name == "body":
