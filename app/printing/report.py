@@ -124,8 +124,8 @@ def _chart(data: ReportData, titles: dict[str, str]) -> dict[str, str] | None:
         y = 4 + index * step
         bars.append(f'<text x="0" y="{y + 9}" font-size="9" font-family="Atkinson Hyperlegible" '
                     f'fill="#1b1f24">{escape(title[:90])}</text>'
-                    f'<rect x="0" y="{y + 13}" width="{380 * notes / top:.1f}" height="8" fill="#2b4162"/>'
-                    f'<rect x="0" y="{y + 22}" width="{380 * votes / top:.1f}" height="6" fill="#8a9bb5"/>'
+                    f'<rect x="0" y="{y + 13}" width="{380 * notes / top:.1f}" height="8" fill="#272260"/>'
+                    f'<rect x="0" y="{y + 22}" width="{380 * votes / top:.1f}" height="6" fill="#9390c4"/>'
                     f'<text x="{380 * max(notes, votes) / top + 4:.1f}" y="{y + 25}" font-size="8.5" '
                     f'font-family="Atkinson Hyperlegible" fill="#4d5661">'
                     f'{_count(notes, "note")}, {_count(votes, "vote")}</text>')
