@@ -434,6 +434,74 @@ def prune_builds(app: Flask, *, keep: str | None = None) -> list[str]:
     return expired
 
 
+# == exports of the published proposals into the content =============================================
+
+EXPORT_JOB = "proposal-export"
+
+
+class _Invalid(Exception):
+    """The exported content would not pass validation: undo the transaction (and the files)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def _problem_lines(root: Path) -> list[str]:
+    from .kit.loader import load_kit
+
+    return [f"{p.path}:{p.line}: {p.field}: {p.message}" for p in load_kit(root).errors]
+
+
+def run_proposal_export(app: Flask, row: Any, report: Report) -> dict[str, Any]:
+    """Job `proposal-export`: what `mallette export-proposals` does, for a coordinator's button.
+
+    Writes the published proposals into the app's content folder, then checks the content as
+    `mallette validate` does: if the export added errors, the files are put back as they were and
+    the problems are recorded instead (nothing half-written stays in `kit_content/`). On success the
+    search index is brought up to date, so that the new items are found and in the next kit build.
+    """
+    from . import get_state
+    from .facilitation import proposals
+    from .facilitation.enums import ProposalStatus
+    from .models import Proposal
+
+    state = get_state(app)
+    root = Path(app.config["CONTENT_DIR"])
+    report(5, "export-checking", {})
+    before = set(_problem_lines(root))
+    folder = root / "initiatives"
+    report(30, "export-writing", {})
+    try:
+        # One transaction (no progress written inside it: that would wait for its own lock): the
+        # proposals are marked exported only if the files stay.
+        with write_session(state.engine) as db:
+            published = db.exec(select(Proposal.item_id).where(Proposal.status == ProposalStatus.PUBLISHED)).all()
+            saved: dict[Path, str | None] = {}
+            for item_id in published:
+                path = folder / f"{item_id}.md"
+                if not path.is_symlink():
+                    saved[path] = path.read_text(encoding="utf-8") if path.is_file() else None
+            result = proposals.export(db, get_queue(app).clock, root)
+            added = [line for line in _problem_lines(root) if line not in before]
+            if added:
+                for path in result.written:
+                    previous = saved.get(path)
+                    if previous is None:
+                        path.unlink(missing_ok=True)
+                    else:
+                        path.write_text(previous, encoding="utf-8")
+                raise _Invalid(added)
+    except _Invalid as invalid:
+        return {"written": [], "unchanged": [], "refused": [], "problems": invalid.problems[:200]}
+    if result.written:
+        report(80, "export-indexing", {})
+        state.refresh()
+    return {"written": [path.relative_to(root).as_posix() for path in result.written],
+            "unchanged": [path.relative_to(root).as_posix() for path in result.unchanged],
+            "refused": [[item_id, reason] for item_id, reason in result.refused], "problems": []}
+
+
 def count_active(engine: Engine, model: Any = KitBuild) -> int:
     """Jobs queued or running."""
     with read_session(engine) as session:
@@ -470,6 +538,9 @@ def init_jobs(app: Flask, engine: Engine) -> JobQueue:
     from .printing.report import REPORT_JOB, run_report_job
 
     queue.register(JobKind(REPORT_JOB, ReportPdf, run_report_job))  # session reports (issue 12)
+    from .models import ProposalExport
+
+    queue.register(JobKind(EXPORT_JOB, ProposalExport, run_proposal_export))
     app.extensions["mallette_jobs"] = queue
     return queue
 

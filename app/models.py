@@ -644,3 +644,23 @@ class ReportPdf(JobState, table=True):
     key: str = Field(unique=True, max_length=64)
     file: str = Field(default="", max_length=200)
     pages: int = 0
+
+
+class ProposalExport(JobState, table=True):
+    """A coordinator's "export the published proposals" run by the job worker (never a web worker).
+
+    `key` makes a double click one job: it names the export that follows the one the page showed
+    (`after-<id>`), so every request sent from the same page lands on the same row. Once done, it
+    lists the files written or already up to date, the proposals refused (item id, why) and, when
+    the exported content would not pass validation, the problems (the files are then restored).
+    """
+
+    __tablename__ = "proposal_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=64)
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    written: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    unchanged: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    refused: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

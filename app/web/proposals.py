@@ -1,26 +1,31 @@
 """Capitalisation pages: propose a kit item from a validated synthesis; coordinators review, edit,
-publish or decline. Writing into `kit_content/` is `mallette export-proposals`'s job, never a web
-worker's; the review page says so and lists what the next export will write."""
+publish or decline. Writing into `kit_content/` is `mallette export-proposals`'s job, or the job a
+coordinator's button enqueues (`app.jobs.run_proposal_export`), never a web worker's; the export's
+page follows the job (htmx polling, or a plain reload without JavaScript)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import get_state
-from ..db import read_session, write_session
+from ..db import insert_once, read_session, write_session
 from ..facilitation import access, proposals, synthesis
 from ..facilitation.enums import ProposalKind, ProposalStatus
 from ..facilitation.errors import DomainError, NotFound
-from ..models import Accompaniment, Community, Proposal, Territory
+from ..jobs import EXPORT_JOB, get_queue
+from ..models import Accompaniment, Community, JobStatus, Proposal, ProposalExport, Territory
 from .after_common import meeting_for, message
 from .context import account, clock, engine
 from .rendering import render
 
 bp = Blueprint("proposals", __name__)
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 FIELDS = ("item_id", "title", "summary", "territory", "holder", "need", "innovation", "body", "target_id")
 
 
@@ -94,8 +99,74 @@ def listing() -> Response:
             rows = proposals.listing(db, [i for i in ids if i is not None])
         titles = {a.id: a.title for a in db.exec(select(Accompaniment)).all()}
         waiting = [p for p in rows if p.status == ProposalStatus.PUBLISHED and p.exported_at is None]
+        last = _last_export(db) if access.is_coordinator(user) else None
         return render("after/proposals.html", "after/_proposals.html", rows=rows, titles=titles,
-                      coordinator=access.is_coordinator(user), waiting=waiting)
+                      coordinator=access.is_coordinator(user), waiting=waiting, last=last,
+                      last_active=last is not None and last.status in ACTIVE, with_csrf=True)
+
+
+# -- the export button: a job for the job worker ------------------------------------------------------
+
+
+def _last_export(db: Session) -> ProposalExport | None:
+    return db.exec(select(ProposalExport).order_by(col(ProposalExport.id).desc())).first()
+
+
+def export_message(row: ProposalExport) -> str:
+    """The export's progress, in the reader's language."""
+    texts = {
+        "export-checking": _("Relecture du contenu actuel"),
+        "export-writing": _("Écriture des propositions publiées et vérification du contenu"),
+        "export-indexing": _("Mise à jour de la recherche"),
+        "retrying": _("Reprise après l'arrêt d'un poste de travail"),
+    }
+    return texts.get(row.message, _("En attente du poste de travail"))
+
+
+@bp.post("/propositions/export")
+@login_required
+def request_export() -> BaseResponse:
+    """A coordinator asks the job worker to export the published proposals (a double click: one job).
+
+    The form carries the last export the page showed (`after`): every request sent from that page
+    names the same next export, so a repeated or concurrent click finds the row the first one made.
+    """
+    user = account()
+    if not access.is_coordinator(user):
+        abort(404)
+    assert user is not None
+    try:
+        after = int(request.form.get("after", "0"))
+    except ValueError:
+        abort(400)
+    inserted = False
+    with write_session(engine()) as db:
+        last = _last_export(db)
+        if last is not None and (last.status in ACTIVE or last.id != after):
+            row_id = last.id or 0  # one is running, or the page was out of date: show the latest
+        else:
+            values: dict[str, Any] = {
+                "key": f"after-{after}", "status": JobStatus.QUEUED, "message_params": {}, "requested_by_id": user.id,
+                "created_at": clock().now(), "written": [], "unchanged": [], "refused": [], "problems": []}
+            inserted = insert_once(db, ProposalExport, values, conflict=["key"])
+            row_id = db.exec(select(ProposalExport.id).where(ProposalExport.key == values["key"])).one() or 0
+    if inserted:
+        get_queue(current_app).enqueue(EXPORT_JOB, row_id)
+    return redirect(url_for("proposals.export_status", export_id=row_id), code=303)
+
+
+@bp.get("/propositions/exports/<int:export_id>")
+@login_required
+def export_status(export_id: int) -> Response:
+    """Where an export stands: its progress, then the files written or the validation problems."""
+    if not access.is_coordinator(account()):
+        abort(404)
+    with read_session(engine()) as db:
+        row = db.get(ProposalExport, export_id)
+        if row is None:
+            abort(404)
+        return render("after/proposal_export.html", "after/_proposal_export.html", row=row,
+                      active=row.status in ACTIVE, progress_text=export_message(row))
 
 
 def _coordinator_proposal(db: Session, proposal_id: int) -> Proposal:

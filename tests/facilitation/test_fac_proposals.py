@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 from after_factory import Made, make_session
-from factools import form_token
+from click.testing import CliRunner
+from factools import create_user, form_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from app import create_app
+from app import create_app, get_state
+from app.cli import cli
 from app.clock import FrozenClock
 from app.config import PROJECT_ROOT
 from app.db import read_session, write_session
-from app.facilitation import synthesis
-from app.facilitation.enums import ProposalStatus, ValidationDecision, ValidationParty
-from app.models import Meeting, Proposal, Synthesis, User
+from app.facilitation import proposals, synthesis
+from app.facilitation.enums import ProposalKind, ProposalStatus, ValidationDecision, ValidationParty
+from app.jobs import get_queue
+from app.models import Meeting, Proposal, ProposalExport, Synthesis, User
 
 
 def _engine(app: Flask):  # type: ignore[no-untyped-def]
@@ -147,3 +151,98 @@ def test_dashboards_and_cross_report(app: Flask, client: FlaskClient, make_user,
     assert re.search(r"validée v1", side)
     pdf = coord.get("/suivi/rapport-croise.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def _wait_export(client: FlaskClient, url: str) -> str:
+    deadline = time.monotonic() + 60
+    while 'hx-trigger="every 2s"' in (page := client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)):
+        assert time.monotonic() < deadline, "export job did not finish"
+        time.sleep(0.1)
+    return page
+
+
+def test_export_button_runs_a_job_that_writes_validated_content(make_user, login, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The coordinators' button: one job per click (double click included), written by the job worker,
+    the files pass `mallette validate`; an export that would break the content is undone and says why."""
+    from sqlite_template import sqlite_copy
+
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "kit_content", content)
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "BUILD_DIR": str(tmp_path / "b"),
+                      "DATABASE_URL": sqlite_copy(tmp_path / "e.sqlite3", PROJECT_ROOT / "kit_content"),
+                      "CONTENT_DIR": str(content), "BASE_URL": "http://m.test"})
+    create_user(app, "anim@example.org")
+    coordinator = create_user(app, "coord@example.org", role="coordinator")
+    made = make_session(_engine(app), facilitator="anim@example.org")
+    _validate_synthesis(app, made)
+    clock = FrozenClock()
+    kit = get_state(app).kit
+    with write_session(_engine(app)) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        assert meeting is not None
+        version = synthesis.latest_validated(db, synthesis.find(db, made.meeting_id).id)  # type: ignore[union-attr]
+        assert version is not None
+        user = db.get(User, coordinator.id)
+        assert user is not None
+        fields = {k: v for k, v in PROPOSAL.items() if k != "kind"}
+        first = proposals.propose(db, clock, kit, user, version, meeting,
+                                  proposals.Draft(ProposalKind.FICHE_EXAMPLE, **fields))
+        proposals.decide(db, clock, user, first, base_version=first.version, publish=True)
+
+    anim = app.test_client()
+    login(anim, "anim@example.org")
+    coord = app.test_client()
+    login(coord, "coord@example.org")
+    assert "Exporter les propositions publiées" not in anim.get("/propositions").get_data(as_text=True)
+    token = form_token(coord, "/propositions")
+    assert anim.post("/propositions/export", data={"csrf_token": form_token(anim, "/propositions"),
+                                                   "after": "0"}).status_code == 404
+    assert coord.post("/propositions/export", data={"after": "0"}).status_code == 400  # no CSRF token
+    queue = get_queue(app)
+    clicks = [coord.post("/propositions/export", data={"csrf_token": token, "after": "0"}) for _ in range(2)]
+    assert [c.status_code for c in clicks] == [303, 303] and clicks[0].location == clicks[1].location
+    assert queue.pending() == 1  # a double click is one job
+    status_url = clicks[0].location
+    assert anim.get(status_url).status_code == 404
+    waiting = coord.get(status_url).get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in waiting and "Actualiser" in waiting  # htmx polling, a link without JS
+    written = content / "initiatives" / "initiative-lieu-partage-ardes.md"
+    assert not written.exists()  # the web worker wrote nothing
+    with queue.thread_worker():
+        page = _wait_export(coord, status_url)
+    assert "Export terminé : 1 fichier(s) écrit(s)" in page and "initiatives/initiative-lieu-partage-ardes.md" in page
+    assert "Provenance" in written.read_text(encoding="utf-8")
+    checked = CliRunner().invoke(cli, ["validate", "--strict", "--content", str(content)])
+    assert checked.exit_code == 0, checked.output
+    with read_session(_engine(app)) as db:
+        assert db.exec(select(Proposal)).one().exported_at is not None
+        assert len(db.exec(select(ProposalExport)).all()) == 1
+    # the same (stale) page clicked again shows the export it already made
+    again = coord.post("/propositions/export", data={"csrf_token": token, "after": "0"})
+    assert again.location == status_url and queue.pending() == 0
+
+    # an export that would break the content: its fiche is gone from the content meanwhile
+    with write_session(_engine(app)) as db:
+        user = db.get(User, coordinator.id)
+        meeting = db.get(Meeting, made.meeting_id)
+        version = synthesis.latest_validated(db, synthesis.find(db, made.meeting_id).id)  # type: ignore[union-attr]
+        assert user is not None and meeting is not None and version is not None
+        second = proposals.propose(db, clock, kit, user, version, meeting, proposals.Draft(
+            ProposalKind.FICHE_EXAMPLE, **dict(fields, item_id="initiative-autre-exemple",
+                                               target_id="fiche-faire-mouvement")))
+        proposals.decide(db, clock, user, second, base_version=second.version, publish=True)
+        second_id = second.id
+    fiche = next(content.rglob("fiche-faire-mouvement.md"))
+    fiche.unlink()
+    listing = coord.get("/propositions").get_data(as_text=True)
+    after = re.search(r'name="after" value="(\d+)"', listing)
+    assert after and after.group(1) != "0"
+    third = coord.post("/propositions/export", data={"csrf_token": token, "after": after.group(1)})
+    assert third.location != status_url
+    with queue.thread_worker():
+        page = _wait_export(coord, third.location)
+    assert "Export annulé" in page and "initiative-autre-exemple" in page, page
+    assert not (content / "initiatives" / "initiative-autre-exemple.md").exists()
+    with read_session(_engine(app)) as db:
+        assert db.get(Proposal, second_id).exported_at is None  # type: ignore[union-attr]
+    app.extensions["mallette"].engine.dispose()
