@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from .clock import SYSTEM_CLOCK
 from .config import PROJECT_ROOT
 from .kit import load_kit
 
@@ -66,6 +67,7 @@ def register_commands(app: Flask) -> None:
     """Commands that need the application (database, configuration)."""
     register_account_commands(app)
     register_backup_commands(app)
+    register_transfer_commands(app)
     register_demo_commands(app)
     register_after_commands(app)
     register_job_commands(app)
@@ -224,6 +226,59 @@ def register_backup_commands(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"Base restaurée depuis {report.path} : {report.rows} lignes vérifiées "
                    f"({len(report.manifest['tables'])} tables).")
+
+
+def register_transfer_commands(app: Flask) -> None:
+    """`mallette export-session` and `mallette import-session`: an accompaniment from a laptop to a server."""
+
+    @app.cli.command("export-session")
+    @click.argument("accompaniment")
+    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Fichier à écrire (par défaut accompagnement-<uuid>-<date>.json).")
+    def export_session_command(accompaniment: str, out: Path | None) -> None:
+        """Écrit tout un accompagnement (séances, personnes, notes, votes, synthèses…) dans un fichier."""
+        from . import get_state
+        from .db import read_session
+        from .facilitation.transfer import TransferError, export_accompaniment, find_accompaniment, write_document
+
+        clock = app.config.get("CLOCK") or SYSTEM_CLOCK
+        try:
+            with read_session(get_state(app).engine) as db:
+                found = find_accompaniment(db, accompaniment)
+                if found is None or found.id is None:
+                    raise TransferError(f"Accompagnement introuvable : {accompaniment} "
+                                        "(donnez son uuid ou son numéro).")
+                document = export_accompaniment(db, clock, found.id)
+            target = out or Path(f"accompagnement-{found.uuid}-{clock.now():%Y%m%d-%H%M%S}.json")
+            write_document(document, target)
+        except TransferError as error:
+            click.echo(f"Erreur : {error}", err=True)
+            sys.exit(1)
+        counts = ", ".join(f"{name} {count}" for name, count in document["manifest"]["counts"].items() if count)
+        click.echo(f"Accompagnement « {found.title} » exporté dans {target} ({counts}).")
+        click.echo(f"SHA-256 du contenu : {document['manifest']['sha256']}")
+
+    @app.cli.command("import-session")
+    @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="Montre ce qui changerait, sans rien écrire.")
+    def import_session_command(source: Path, dry_run: bool) -> None:
+        """Importe un accompagnement exporté ailleurs ; signale les conflits sans rien écraser."""
+        from . import get_state
+        from .db import write_session
+        from .facilitation.transfer import MAX_BYTES, TransferError, import_document, read_document, summary_lines
+
+        clock = app.config.get("CLOCK") or SYSTEM_CLOCK
+        try:
+            document = read_document(source, max_bytes=int(app.config.get("TRANSFER_MAX_BYTES") or MAX_BYTES))
+        except TransferError as error:
+            click.echo(f"Erreur : {error}", err=True)
+            sys.exit(1)
+        with write_session(get_state(app).engine) as db:
+            report = import_document(db, clock, document, dry_run=dry_run)
+        for line in summary_lines(report):
+            click.echo(line)
+        if report.conflicts or report.problems:
+            sys.exit(2)
 
 
 # -- jobs and serving ------------------------------------------------------------------------------

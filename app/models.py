@@ -248,6 +248,7 @@ class StageChange(SQLModel, table=True):
     __tablename__ = "stage_change"
 
     id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
     accompaniment_id: int = Field(foreign_key="accompaniment.id", index=True, ondelete="CASCADE")
     from_stage: Stage | None = Field(default=None, sa_type=StrEnumType(Stage))
     to_stage: Stage = Field(sa_type=StrEnumType(Stage))
@@ -406,6 +407,7 @@ class Vote(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("note_id", "participant_id", name="uq_vote_note_participant"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
     meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
     note_id: int = Field(foreign_key="note.id", index=True, ondelete="CASCADE")
     participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
@@ -516,6 +518,7 @@ class SynthesisVersion(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("synthesis_id", "number", name="uq_synthesis_version_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
     synthesis_id: int = Field(foreign_key="synthesis.id", index=True, ondelete="CASCADE")
     number: int
     structure: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
@@ -547,6 +550,7 @@ class Validation(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("version_id", "party", name="uq_validation_version_party"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, unique=True, max_length=36)
     synthesis_id: int = Field(foreign_key="synthesis.id", index=True, ondelete="CASCADE")
     version_id: int = Field(foreign_key="synthesis_version.id", index=True, ondelete="CASCADE")
     party: ValidationParty = Field(sa_type=StrEnumType(ValidationParty))
@@ -664,3 +668,21 @@ class ProposalExport(JobState, table=True):
     unchanged: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     refused: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+# == Laptop to server (issue 13): what was last exchanged of each transferred record ================
+
+
+class TransferBase(SQLModel, table=True):
+    """The digest of a record as this database last received it in a transfer file (`import-session`).
+
+    `key` is `<table>:<record key>`. Comparing a record's current digest and an incoming one with
+    this base (and with the one the file carries from its side) tells which side changed since a
+    state both had: one side only is taken, both is a conflict reported without touching either.
+    """
+
+    __tablename__ = "transfer_base"
+
+    key: str = Field(primary_key=True, max_length=120)
+    digest: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from ..clock import Clock
 from ..db import insert_once
-from ..models import Meeting, Note, Participant, Vote
+from ..models import Meeting, Note, Participant, Vote, new_uuid
 from .enums import MeetingStatus
 from .errors import DomainError, NotFound
 from .notes import _visible, bump, participant_viewer
@@ -55,7 +55,7 @@ def vote(db: Session, clock: Clock, meeting: Meeting, participant: Participant, 
         return False
     if used(db, participant.id or 0) >= meeting.votes_per_participant:
         raise DomainError("vote-limit", limit=meeting.votes_per_participant)
-    inserted = insert_once(db, Vote, {"meeting_id": meeting.id, "note_id": note.id,
+    inserted = insert_once(db, Vote, {"uuid": new_uuid(), "meeting_id": meeting.id, "note_id": note.id,
                                       "participant_id": participant.id, "created_at": clock.now()},
                            conflict=["note_id", "participant_id"])
     if inserted:
