@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,76 @@ class CardView:
     #: The tile of the back's all-over pattern (the same image for every card of the deck).
     back_pattern: str = ""
 
+    #: "item" for a content card (deck cards: `DeckCard.kind`).
+    kind = "item"
+
     @property
     def display_url(self) -> str:
         """The QR target without its scheme, printed under the code."""
         return self.url.split("://", 1)[-1]
+
+
+#: The web page that lists a deck's items, by item type (the mode d'emploi card's QR target).
+DECK_PAGES = {
+    "posture": "/postures",
+    "activite": "/activites",
+    "role": "/roles",
+    "dimension": "/grille",
+    "structure": "/structures",
+    "initiative": "/initiatives",
+    "notion": "/glossaire",
+}
+#: The cards each deck opens with, before its numbered cards: its title card and its mode d'emploi.
+#: They carry no n/N (N counts the deck's content cards) and share the deck's one back.
+DECK_CARD_KINDS = ("titre", "mode-emploi")
+DECK_EXTRA_CARDS = len(DECK_CARD_KINDS)
+
+
+@dataclass(frozen=True)
+class DeckCard:
+    """The title card or the mode d'emploi card of a deck (no item: the deck's own cards)."""
+
+    deck: Deck
+    kind: str  # one of DECK_CARD_KINDS
+    #: Number of content cards in the deck.
+    count: int
+    url: str
+    qr: Markup
+    icon_url: str
+    tint: str
+    back_pattern: str
+    usage: Markup
+    steps: tuple[Markup, ...]
+    licence: str
+
+    @property
+    def card_id(self) -> str:
+        """The card's identifier in the document (`data-card`, overflow reports)."""
+        return f"{self.deck.id}-{self.kind}"
+
+    @property
+    def display_url(self) -> str:
+        """The QR target without its scheme, printed under the code."""
+        return self.url.split("://", 1)[-1]
+
+
+def deck_url(base_url: str, deck: Deck) -> str:
+    """The web page that lists the deck's items."""
+    return base_url.rstrip("/") + DECK_PAGES.get(deck.item_type, "/")
+
+
+def deck_cards(deck: Deck, count: int, *, base_url: str, print_dir: Path, licence: str) -> list[DeckCard]:
+    """The deck's title card and mode d'emploi card (texts from the deck file, see cards/README.md)."""
+    url = deck_url(base_url, deck)
+    usage = render_inline(deck.usage or deck.description)
+    steps = tuple(render_inline(step) for step in deck.howto)
+    qr = Markup(qr_svg(url, f"QR code : {deck.title} en ligne — {url}"))  # noqa: S704 - escaped
+    white, pattern = icon_url(print_dir, deck.icon, "#ffffff"), back_pattern_url(print_dir, deck.icon)
+    return [
+        DeckCard(deck=deck, kind=kind, count=count, url=url, qr=qr, icon_url=white,
+                 tint=tint(deck.colour, 0.1), back_pattern=pattern, usage=usage, steps=steps, licence=licence)
+        for kind in DECK_CARD_KINDS
+    ]
 
 
 def markdown_for(kit: Kit, base_url: str, item: KitItem | None = None) -> Callable[[str | None], Markup]:
@@ -205,7 +271,7 @@ def card_views(deck: Deck, kit: Kit, *, base_url: str, print_dir: Path) -> list[
 class Placed:
     """A card side placed on a sheet."""
 
-    card: CardView
+    card: CardView | DeckCard
     x: float
     y: float
     rotation: int
@@ -224,7 +290,7 @@ class Sheet:
     marks: str = ""
 
 
-def home_sheets(cards: list[CardView], grid: Grid, back_offset_mm: float) -> list[Sheet]:
+def home_sheets(cards: Sequence[CardView | DeckCard], grid: Grid, back_offset_mm: float) -> list[Sheet]:
     """Front sheets each followed by its mirrored back sheet, with their marks."""
     sheets: list[Sheet] = []
     count = grid.sheets(len(cards))
@@ -245,7 +311,7 @@ def home_sheets(cards: list[CardView], grid: Grid, back_offset_mm: float) -> lis
 
 
 def home_context(
-    deck: Deck, cards: list[CardView], *, paper: str, back_offset_mm: float, meta: dict[str, str]
+    deck: Deck, cards: Sequence[CardView | DeckCard], *, paper: str, back_offset_mm: float, meta: dict[str, str]
 ) -> dict[str, Any]:
     """Template context of a home/office deck document."""
     grid = home_grid(deck.size, paper)
@@ -262,7 +328,7 @@ def home_context(
     }
 
 
-def shop_context(deck: Deck, cards: list[CardView], *, meta: dict[str, str]) -> dict[str, Any]:
+def shop_context(deck: Deck, cards: Sequence[CardView | DeckCard], *, meta: dict[str, str]) -> dict[str, Any]:
     """Template context of a print-shop deck: one card per page with bleed, fronts and backs alternating."""
     return {
         "deck": deck,

@@ -44,7 +44,13 @@ _FIELDS = {
     "elements": "liste d'identifiants",
     "ordre": "rang du jeu",
     "description": "texte d'accompagnement",
+    "usage": "à quoi sert le jeu (carte mode d'emploi)",
+    "mode_emploi": "étapes d'utilisation en séance (carte mode d'emploi)",
 }
+#: Bounds of the mode d'emploi card's texts (it must fit a poker card too: fail early and clearly).
+USAGE_MAX = 240
+STEPS_MAX = 4
+STEP_MAX = 110
 _REQUIRED = ("id", "titre", "type", "format", "couleur", "icone")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ICON = re.compile(r"^[a-z0-9-]{1,40}$")
@@ -74,6 +80,9 @@ class Deck:
     order: int
     description: str
     path: str
+    #: What the deck is for and how to use it in a session (its "mode d'emploi" card).
+    usage: str = ""
+    howto: tuple[str, ...] = ()
 
     @property
     def width_mm(self) -> float:
@@ -89,7 +98,7 @@ class Deck:
         """Everything that affects rendering, as a stable string (for cache keys)."""
         return repr(
             (self.id, self.title, self.item_type, self.size, self.colour, self.icon,
-             self.front, self.back, self.items, self.order, self.description)
+             self.front, self.back, self.items, self.order, self.description, self.usage, self.howto)
         )
 
 
@@ -212,6 +221,26 @@ def _load_one(path: Path, rel: str, print_dir: Path | None, problems: list[str])
     if not isinstance(description, str):
         report("description", "doit être un texte")
         description = ""
+    usage = data.get("usage") or ""
+    if not isinstance(usage, str):
+        report("usage", "doit être un texte")
+        usage = ""
+    elif len(usage.strip()) > USAGE_MAX:
+        report("usage", f"{USAGE_MAX} caractères au plus (il est imprimé sur la carte mode d'emploi)")
+    raw_steps: Any = data.get("mode_emploi") or []
+    steps: list[str] = []
+    if not isinstance(raw_steps, list):
+        report("mode_emploi", "doit être une liste d'étapes")
+    elif len(raw_steps) > STEPS_MAX:
+        report("mode_emploi", f"{STEPS_MAX} étapes au plus")
+    else:
+        for index, value in enumerate(raw_steps, start=1):
+            if not isinstance(value, str) or not value.strip():
+                report("mode_emploi", f"étape {index} : texte attendu")
+            elif len(value.strip()) > STEP_MAX:
+                report("mode_emploi", f"étape {index} : {STEP_MAX} caractères au plus")
+            else:
+                steps.append(" ".join(value.split()))
     if len(problems) > before:
         return None
     return Deck(
@@ -227,6 +256,8 @@ def _load_one(path: Path, rel: str, print_dir: Path | None, problems: list[str])
         order=order,
         description=description.strip(),
         path=rel,
+        usage=" ".join(usage.split()),
+        howto=tuple(steps),
     )
 
 

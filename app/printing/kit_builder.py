@@ -20,6 +20,7 @@ from app.kit.model import Kit
 from .assembly import assemble
 from .booklet import DeckEntry
 from .cache import DEFAULT_BUDGET_BYTES, get_part, prune, put_part, restore, save_manifest
+from .cards import DECK_EXTRA_CARDS
 from .decks import deck_items
 from .fingerprint import assets_hash, body_key, content_date, deck_key, front_key, sha
 from .imposition import home_page_count, shop_page_count
@@ -66,9 +67,10 @@ def build_kit(
     deck_keys: dict[str, str] = {}
     for deck in decks:
         count = len(deck_items(deck, kit))
+        printed = count + DECK_EXTRA_CARDS  # the title card and the mode d'emploi come first
         pages = (
-            shop_page_count(count) if options.edition == "shop"
-            else home_page_count(count, deck.size, options.paper)
+            shop_page_count(printed) if options.edition == "shop"
+            else home_page_count(printed, deck.size, options.paper)
         )
         entries.append(DeckEntry(deck, count, pages, f"{slug}-jeu-{deck.id}.pdf"))
         deck_keys[deck.id] = deck_key(deck, kit, options, base_url, assets)

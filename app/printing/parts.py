@@ -15,9 +15,10 @@ from typing import Any
 import pydyf
 
 from app.kit.model import Kit, KitItem
+from app.kit.schema import DEFAULT_LICENCE
 
 from .booklet import BODY_SECTIONS, BookletBuilder, DeckEntry
-from .cards import MALLETTE_NAME, card_views, home_context, shop_context
+from .cards import MALLETTE_NAME, CardView, DeckCard, card_views, deck_cards, home_context, shop_context
 from .decks import Deck, deck_items, load_decks, missing_items
 from .fingerprint import content_date
 from .merge import DEST_LINK_PREFIX
@@ -100,8 +101,13 @@ def finisher(*, viewer: bool, shop_bleed_mm: float | None) -> Callable[[Any, Any
 def render_deck(job: Job, deck: Deck, key: str) -> tuple[bytes, int, list[tuple[str, str, float]]]:
     """One deck's PDF: (bytes, pages, overflowing cards); no bytes when a card overflows."""
     res = resources(job.print_dir)
-    cards = card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
-    date = content_date(job.kit, [c.item for c in cards])
+    items = card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    date = content_date(job.kit, [c.item for c in items])
+    # The deck opens with its title card and its mode d'emploi (unnumbered: n/N counts `items`).
+    cards: list[CardView | DeckCard] = [
+        *deck_cards(deck, len(items), base_url=job.base_url, print_dir=job.print_dir, licence=_licence(items)),
+        *items,
+    ]
     edition = job.options.edition
     info = meta(
         f"{deck.title} — {MALLETTE_NAME}",
@@ -122,6 +128,12 @@ def render_deck(job: Job, deck: Deck, key: str) -> tuple[bytes, int, list[tuple[
     if overflows:
         return b"", len(document.pages), overflows
     return pdf_bytes(document, key, finisher=finish), len(document.pages), []
+
+
+def _licence(cards: list[CardView]) -> str:
+    """The licence line of a deck's title card: its items' licence(s)."""
+    licences = sorted({c.item.licence for c in cards}) or [DEFAULT_LICENCE]
+    return " / ".join(licences)
 
 
 def body_items(kit: Kit) -> list[KitItem]:

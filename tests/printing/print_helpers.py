@@ -16,8 +16,9 @@ from app.printing.kit_builder import KitOptions
 PRINT_DIR = PROJECT_ROOT / "print"
 CARDS_DIR = PROJECT_ROOT / "cards"
 BASE_URL = "http://mallette.test"
-#: Cards per small deck: one full sheet plus a partial one for each size on A4.
-SMALL = {"a6": 3, "tarot": 5, "poker": 10}
+#: Items per small deck: with the title and mode d'emploi cards, one full sheet plus a partial one for
+#: each size on A4.
+SMALL = {"a6": 1, "tarot": 3, "poker": 8}
 
 KIT_OPTIONS = KitOptions(territory="Couserans", paper="a4", edition="home")
 

@@ -83,7 +83,9 @@ def test_printed_urls_are_never_hyphenated(long_url_decks: dict[str, tuple[str, 
 def test_card_type_sizes_qr_codes_and_safe_zone(long_url_decks: dict[str, tuple[str, Document]]) -> None:
     for deck_id, (size, document) in long_url_decks.items():
         cards: list[Any] = []
-        for classes, box in _boxes(document):
+        qr_codes = 0
+        for classes, placed in _boxes(document):
+            box = getattr(placed, "_box", placed)  # absolutely positioned boxes come wrapped
             if isinstance(box, boxes.TextBox) and "front" in classes:
                 font = box.style["font_size"] * PX_TO_PT
                 small = {"foot", "band", "label", "label-inline", "meta-k", "<dt>"} & set(classes)
@@ -91,9 +93,10 @@ def test_card_type_sizes_qr_codes_and_safe_zone(long_url_decks: dict[str, tuple[
                     assert font >= FOOT_MIN - 0.01, (deck_id, box.text, font)
                 elif "card-body" in classes:
                     assert font >= BODY_MIN[size] - 0.01, (deck_id, box.text, font)
-            if classes and classes[-1] == "front" and isinstance(box, boxes.BlockBox):
+            if getattr(box, "element_tag", None) == "article" and isinstance(box, boxes.BlockBox):
                 cards.append(box)
             if classes[-1:] == ("qr-box",) and isinstance(box, boxes.BlockBox):
+                qr_codes += 1
                 card = cards[-1]
                 side = box.width * PX_TO_MM
                 assert side >= 15 - 0.01, deck_id
@@ -102,6 +105,7 @@ def test_card_type_sizes_qr_codes_and_safe_zone(long_url_decks: dict[str, tuple[
                 # Quiet zone of 4 modules (at most 37 modules: under 1.7 mm at 15 mm) kept inside 3 mm.
                 quiet = 4 * side / 37
                 assert left >= 3 + quiet - 0.01 and bottom >= 3 + quiet - 0.01, (deck_id, left, bottom)
+        assert qr_codes == 3, deck_id  # the checks above ran on each card
 
 
 def test_backs_are_the_same_for_every_card_of_a_deck(print_kit: Kit, tmp_path: Path) -> None:

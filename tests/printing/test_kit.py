@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from app import create_app
 from app.kit import Kit, load_kit
 from app.kit.markdown import french_text
+from app.printing.cards import DECK_EXTRA_CARDS
 from app.printing.decks import load_decks
 from app.printing.fetcher import FetchRefused, PrintURLFetcher
 from app.printing.imposition import home_page_count
@@ -40,7 +41,7 @@ def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: 
     reader = PdfReader(built_kit.whole_pdf)
     booklet = PdfReader(built_kit.files[1])
     decks = load_decks(small_cards, PRINT_DIR)
-    deck_pages = sum(home_page_count(len(d.items), d.size, "a4") for d in decks)
+    deck_pages = sum(home_page_count(len(d.items) + DECK_EXTRA_CARDS, d.size, "a4") for d in decks)
     # The booklet (padded to an even count), the duplex test sheet (2 pages), then the decks.
     before_decks = len(booklet.pages) + len(booklet.pages) % 2
     assert len(reader.pages) == built_kit.pages == before_decks + 2 + deck_pages

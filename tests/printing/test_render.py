@@ -11,6 +11,7 @@ from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, make_small_
 from pypdf import PdfReader
 
 from app.kit import Kit, load_kit
+from app.printing.cards import DECK_EXTRA_CARDS
 from app.printing.decks import deck_items, load_decks
 from app.printing.imposition import home_grid, home_page_count
 from app.printing.kit_builder import KitOptions, render_card_pdf, render_deck_pdf
@@ -46,7 +47,7 @@ def test_home_deck_pages_and_mirrored_backs(print_kit: Kit, small_cards: Path, t
     deck = _deck(small_cards, "initiatives")  # tarot: 2 x 2 per sheet, upright
     data, pages = _render(print_kit, small_cards, "initiatives", paper=paper)
     count = len(deck_items(deck, print_kit))
-    assert pages == home_page_count(count, "tarot", paper) == 4
+    assert pages == home_page_count(count + DECK_EXTRA_CARDS, "tarot", paper) == 4
     reader = PdfReader(_write(tmp_path / "d.pdf", data))
     assert len(reader.pages) == pages
     width = float(reader.pages[0].mediabox.width)
@@ -136,9 +137,10 @@ def test_shop_edition_has_trim_and_bleed_boxes(print_kit: Kit, small_cards: Path
     deck = _deck(small_cards, "structures")  # poker 63 x 88
     data, pages = _render(print_kit, small_cards, "structures", edition="shop")
     count = len(deck_items(deck, print_kit))
-    assert pages == 2 * count
+    printed = count + DECK_EXTRA_CARDS  # the title card and the mode d'emploi open the deck
+    assert pages == 2 * printed
     reader = PdfReader(_write(tmp_path / "shop.pdf", data))
-    assert len(reader.pages) == 2 * count
+    assert len(reader.pages) == 2 * printed
     for page in reader.pages[:4]:
         trim, bleed, media = page.trimbox, page.bleedbox, page.mediabox
         assert float(trim.width) == pytest.approx(63 * MM, abs=0.05)
@@ -148,7 +150,10 @@ def test_shop_edition_has_trim_and_bleed_boxes(print_kit: Kit, small_cards: Path
         assert float(media.width) > float(bleed.width)  # room for the crop marks
     # Fronts and backs alternate: the back of card 1 is page 2; the number is on the front.
     assert "Cartes structure" in reader.pages[1].extract_text()
-    assert f"1/{count}" in reader.pages[0].extract_text() and "/" not in reader.pages[1].extract_text()
+    first = 2 * DECK_EXTRA_CARDS
+    assert "Mode d’emploi" in reader.pages[2].extract_text()
+    assert f"1/{count}" in reader.pages[first].extract_text() and "/" not in reader.pages[first + 1].extract_text()
+    assert reader.pages[1].extract_text() == reader.pages[first + 1].extract_text()
 
 
 def test_fonts_are_embedded_and_subset(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
@@ -170,7 +175,10 @@ def test_qr_codes_decode_to_resource_urls(print_kit: Kit, small_cards: Path, tmp
     deck = _deck(small_cards, "notions")
     data, _ = _render(print_kit, small_cards, "notions")
     pngs = pdf_pages_png(_write(tmp_path / "q.pdf", data), 1, 1, 150, tmp_path)
-    expected = {f"{BASE_URL}/r/{item.id}" for item in deck_items(deck, print_kit)[:4]}
+    # The title card (no code), the mode d'emploi (the deck's page), then the first items.
+    expected = {f"{BASE_URL}/glossaire"} | {
+        f"{BASE_URL}/r/{item.id}" for item in deck_items(deck, print_kit)[: 4 - DECK_EXTRA_CARDS]
+    }
     assert decode_qr(pngs[0]) == expected
 
 
