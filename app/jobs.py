@@ -99,8 +99,12 @@ class JobQueue:
         self.lease = float(config.get("JOB_LEASE_SECONDS", LEASE_SECONDS))
         self.reap_interval = float(config.get("JOB_REAP_INTERVAL", REAP_INTERVAL))
         self.max_attempts = int(config.get("JOB_MAX_ATTEMPTS", MAX_ATTEMPTS))
-        #: Processes a kit build may render with: all cores in a process worker, one in a thread.
+        #: Processes a kit build may render with: `JOB_RENDER_PROCESSES` (None: every core) in
+        #: `mallette worker`, one in `thread_worker` (tests, development).
         self.render_workers: int | None = 1
+        self.worker_render_processes: int | None = (
+            int(config["JOB_RENDER_PROCESSES"]) if config.get("JOB_RENDER_PROCESSES") else None
+        )
         self.huey = make_huey(config)
         self.kinds: dict[str, JobKind] = {}
         self._task = self.huey.task(name="mallette.run_job")(self.run)
@@ -249,8 +253,9 @@ class JobQueue:
         return count
 
     def consumer(self, workers: int = 1) -> Consumer:
-        """The Huey consumer of `mallette worker`: `workers` processes, each rendering with every core."""
-        self.render_workers = None
+        """The Huey consumer of `mallette worker`: `workers` threads of one process, each kit build
+        rendering its parts in forked processes (every core unless `JOB_RENDER_PROCESSES` says)."""
+        self.render_workers = self.worker_render_processes
         return JobConsumer(self, workers=workers)
 
     @contextmanager
@@ -287,10 +292,16 @@ class JobQueue:
 
 
 class JobConsumer(Consumer):
-    """Huey's consumer, whose main loop also queues again the jobs of dead workers."""
+    """Huey's consumer, whose main loop also queues again the jobs of dead workers.
+
+    Its workers are threads: Huey's process workers are daemonic, and a daemonic process may not
+    fork, so a kit build there would render on one core. From a thread, a build forks its render
+    processes (`app.printing.parallel`: fresh locks in each) and uses every core. The work is in
+    those processes and in C libraries; the threads mostly wait.
+    """
 
     def __init__(self, queue: JobQueue, workers: int) -> None:
-        super().__init__(queue.huey, workers=workers, worker_type="process", periodic=False,
+        super().__init__(queue.huey, workers=workers, worker_type="thread", periodic=False,
                          health_check_interval=1)
         self.queue = queue
         self._next_reap = 0.0
@@ -522,10 +533,10 @@ def run_worker(app: Flask, *, workers: int = 1) -> None:
     if app.config.get("PREBUILD_DEFAULT_KIT"):
         service.ensure_default(app)
     consumer = queue.consumer(workers=workers)
-    # Forked job processes must not share the parent's database connections.
+    # Forked render processes must not share the parent's database connections.
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    log.info("job worker: %d process(es), queue on %s", workers, queue.backend)
+    log.info("job worker: %d thread(s), queue on %s", workers, queue.backend)
     consumer.run()
 
 

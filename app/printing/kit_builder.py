@@ -25,7 +25,7 @@ from .decks import deck_items
 from .fingerprint import assets_hash, body_key, content_date, deck_key, front_key, sha
 from .imposition import home_page_count, shop_page_count
 from .options import EDITIONS, PAPER_CHOICES, PIPELINE_VERSION, KitOptions, KitResult, ProgressFn, Step, slugify
-from .parallel import run_parts
+from .parallel import render_processes, run_parts
 from .parts import Job, Part, Rendered, body_items, part_params, select_decks
 from .render import CardOverflowError
 from .single import render_card_pdf, render_deck_pdf
@@ -126,4 +126,5 @@ def build_kit(
     used += [cache / "parts" / f"{p.key}.{ext}" for p in parts for ext in ("pdf", "json")]
     prune(cache, cache_budget_bytes, keep=used)
     report(100, Step.READY, {})
-    return KitResult(files=files, zip_path=zip_path, whole_pdf=whole_path, pages=pages)
+    return KitResult(files=files, zip_path=zip_path, whole_pdf=whole_path, pages=pages,
+                     render_processes=render_processes(workers, len(pending)))

@@ -103,6 +103,8 @@ class KitResult:
     zip_path: Path
     whole_pdf: Path
     pages: int
+    #: Processes that rendered this build's parts (1: in the building process; 0: all cached).
+    render_processes: int = 0
 
 
 def slugify(text: str) -> str:

@@ -2,6 +2,8 @@
 
 The job is handed to each worker by the pool's initializer (forked workers inherit it without
 pickling, along with the loaded fonts and stylesheets); the front waits for the body's page numbers.
+Builds fork from the command line, `mallette prebuild-kit` and the job worker's threads
+(`app.jobs.JobConsumer`); only a daemonic process, which may not have children, renders in-process.
 """
 
 from __future__ import annotations
@@ -30,22 +32,35 @@ def _render_in_worker(name: str, key: str, body_pages: dict[str, int] | None) ->
     return run_part(_worker_job, name, key, body_pages)
 
 
+def can_fork() -> bool:
+    """Whether this process may fork render workers (a daemonic process may not have children)."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def render_processes(workers: int | None, pending: int) -> int:
+    """How many processes render `pending` parts: `workers` (every core when None), at most one per
+    part; 1 means in this process (also where it may not fork); 0 when nothing is pending."""
+    if pending == 0:
+        return 0
+    count = workers if workers is not None else os.cpu_count() or 1
+    count = max(1, min(count, pending))
+    return count if can_fork() else 1
+
+
 def run_parts(
     job: Job, pending: list[Part], workers: int | None, body_pages: dict[str, int] | None
 ) -> Iterable[Rendered]:
-    """Render the pending parts, the largest first; the front waits for the body's page numbers
-    (`body_pages` when the body came from the cache)."""
+    """Render the pending parts, the largest first, in `render_processes(workers, len(pending))`
+    processes; the front waits for the body's page numbers (`body_pages` when the body came from
+    the cache)."""
     if not pending:
         return
     front = next((p for p in pending if p.name == "front"), None)
     ordered = sorted((p for p in pending if p is not front), key=lambda p: -p.weight)
-    count = workers if workers is not None else min(os.cpu_count() or 1, len(pending))
-    count = max(1, min(count, len(pending)))
+    count = render_processes(workers, len(pending))
     # Load fonts and stylesheets before forking: workers inherit them.
     resources(job.print_dir)
-    # A daemonic process (a Huey process worker) may not have children: render in-process there.
-    forkable = "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
-    if count == 1 or not forkable:
+    if count == 1:
         for part in ordered:
             result = run_part(job, part.name, part.key)
             if result.name == "body":

@@ -1,7 +1,10 @@
-"""A stand-in print pipeline for job-worker tests: a build takes about two seconds, in steps."""
+"""Print pipelines for job-worker tests: stand-ins whose builds take about two seconds, in steps,
+and the real one recording how many processes rendered."""
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -35,3 +38,17 @@ class QuickPipeline(SlowPipeline):
     """The same steps, 0.05 s apart (builds that queue behind one another)."""
 
     step_seconds = 0.05
+
+
+class RecordingPipeline(PrintingPipeline):
+    """The real pipeline, writing to `record` how many processes rendered each build (JSON)."""
+
+    def __init__(self, record: Path) -> None:
+        self.record = record
+
+    def build_kit(self, kit: Any, options: KitOptions, out_dir: Path, **kwargs: Any) -> KitResult:
+        """Build for real, then record the build's render processes and the worker's process id."""
+        result = super().build_kit(kit, options, out_dir, **kwargs)
+        data = {"render_processes": result.render_processes, "worker_pid": os.getpid(), "pages": result.pages}
+        self.record.write_text(json.dumps(data))
+        return result

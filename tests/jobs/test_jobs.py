@@ -5,6 +5,7 @@ on SQLite by default and on Redis when REDIS_URL is set."""
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import re
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from slow_pipeline import QuickPipeline
+from slow_pipeline import QuickPipeline, RecordingPipeline
 from sqlite_template import sqlite_copy
 
 from app import create_app, get_state
@@ -152,6 +153,29 @@ def test_a_killed_worker_build_is_retried_and_finishes(job_app: Flask, tmp_path:
     assert any("Reprise après l'arrêt d'un poste de travail" in page or (percent(page) or 0) > 0 for page in after)
     with client.get(f"{url}/mallette.pdf") as download:
         assert download.data == b"%PDF-1.7 Couserans"
+
+
+def test_a_build_in_the_job_worker_renders_on_several_processes(tmp_path: Path) -> None:
+    # Huey's process workers are daemonic and may not fork: builds there rendered on one core.
+    record = tmp_path / "renders.json"
+    config = settings(tmp_path, PRINT_PIPELINE=RecordingPipeline(record), JOB_RENDER_PROCESSES=2)
+    app = create_app(config)
+    try:
+        client = app.test_client()
+        url = ask(client, "Couserans")
+        worker = start_worker(config)
+        try:
+            poll(client, url, lambda page: "Le kit est prêt" in page or "a échoué" in page, timeout=120)
+        finally:
+            stop_worker(worker, signal.SIGTERM)
+        build = app.extensions["mallette_builds"].get(url.rsplit("/", 1)[1])
+        assert build is not None and build.done, build
+        assert any(name.endswith("-mallette-complete.pdf") for name in build.files)
+        recorded = json.loads(record.read_text())
+        assert recorded["render_processes"] == 2
+        assert recorded["pages"] > 0
+    finally:
+        get_state(app).engine.dispose()
 
 
 def test_builds_queue_behind_a_busy_worker(job_app: Flask, tmp_path: Path) -> None:
