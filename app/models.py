@@ -558,6 +558,12 @@ class Validation(SQLModel, table=True):
     approver_name: str = Field(max_length=120)
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     at: datetime = Field(default_factory=utcnow)
+    #: Given in person (at a meeting, on paper) and recorded on the party's behalf by an account:
+    #: who recorded it (name kept if the account goes), and the day the approver gave it.
+    on_behalf: bool = False
+    recorded_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    recorded_by_name: str = Field(default="", max_length=120)
+    given_on: date | None = None
 
 
 class Proposal(SQLModel, table=True):

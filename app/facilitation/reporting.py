@@ -257,7 +257,9 @@ def as_json(data: ReportData) -> str:
         "synthese_validee": None if version is None else {
             "version": version.number, "validee_le": version.validated_at.isoformat() if version.validated_at else None,
             "regards": {r.value: synthesis.regard_of(version, r) for r in Regard},
-            "validations": [{"partie": p.value, "par": v.approver_name, "le": v.at.isoformat()}
+            "validations": [{"partie": p.value, "par": v.approver_name, "le": v.at.isoformat(),
+                             "en_personne": v.on_behalf, "donne_le": v.given_on.isoformat() if v.given_on else None,
+                             "enregistre_par": v.recorded_by_name if v.on_behalf else None}
                             for p, v in data.validations.items()],
         },
     }

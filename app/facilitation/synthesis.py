@@ -19,11 +19,14 @@ import hashlib
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from ..clock import Clock
-from ..db import StaleVersion, update_if_version
+from ..db import StaleVersion, insert_once, update_if_version
 from ..models import (
     Cluster,
     ClusterNote,
@@ -356,9 +359,13 @@ def answer(
         raise DomainError("synthesis-changed", current=synthesis.version)
     existing = answers(session, version.id or 0).get(invitation.party)
     if existing is not None:
-        if (existing.decision, existing.approver_name, existing.comment) == (decision, name, text):
+        if (existing.decision, existing.approver_name, existing.comment, existing.on_behalf) == (
+                decision, name, text, False):
             return existing
         existing.decision, existing.approver_name, existing.comment = decision, name, text
+        # the party's own answer replaces one recorded on its behalf
+        existing.on_behalf, existing.recorded_by_id, existing.given_on = False, None, None
+        existing.recorded_by_name = ""
         existing.at = clock.now()
         row = existing
     else:
@@ -366,11 +373,82 @@ def answer(
                          decision=decision, approver_name=name, comment=text, at=clock.now())
     session.add(row)
     session.flush()
+    _freeze_if_approved(session, clock, version)
+    return row
+
+
+def _freeze_if_approved(session: Session, clock: Clock, version: SynthesisVersion) -> None:
+    """Validate (freeze) the version once the three parties approved it, however they answered."""
     given = answers(session, version.id or 0)
     if all(party in given and given[party].decision == ValidationDecision.APPROVED for party in PARTIES):
-        version.validated_at = clock.now()
-        session.add(version)
-        session.flush()
+        now = clock.now()
+        table: Any = SynthesisVersion
+        result = session.execute(update(table).where(table.id == version.id, table.validated_at.is_(None))
+                                 .values(validated_at=now))
+        if getattr(result, "rowcount", 0) == 1:
+            version.validated_at = now
+        else:
+            session.refresh(version)
+
+
+#: An approval given in person may be recorded up to this many days after the version was saved
+#: earlier than its date (time zones: the version's time is UTC, the day is the approver's).
+DATE_SLACK = timedelta(days=1)
+
+
+def record_in_person(
+    session: Session,
+    clock: Clock,
+    synthesis: Synthesis,
+    *,
+    user: User,
+    version_number: int,
+    party: ValidationParty,
+    approver_name: str,
+    given_on: date,
+    note: str = "",
+) -> Validation:
+    """Record an approval a party gave in person (at a meeting, on paper) on its behalf.
+
+    Stored as the party's answer marked `on_behalf`, with who recorded it and the day it was given;
+    it counts for validation like an answer sent through the party's link. The same record sent
+    twice is stored once. Refused: a version that is no longer the latest (`synthesis-changed`) or is
+    already validated (`synthesis-frozen`), a party that already approved it itself
+    (`already-approved`), a day in the future or before the version existed (`given-on-invalid`).
+    A party's earlier request for changes is replaced (conditionally on what was read).
+    """
+    assert synthesis.id is not None
+    name = checked_text(approver_name, limit=NAME_LIMIT, field="name", required=True).strip()
+    text = checked_text(note, limit=COMMENT_LIMIT, field="comment").strip()
+    version = get_version(session, synthesis.id, version_number)
+    if version.validated_at is not None:
+        raise DomainError("synthesis-frozen", version=version.number)
+    if version_number != synthesis.version:
+        raise DomainError("synthesis-changed", current=synthesis.version)
+    now = clock.now()
+    if given_on > (now + DATE_SLACK).date() or given_on < (version.created_at - DATE_SLACK).date():
+        raise DomainError("given-on-invalid", version=version.number)
+    recorder = (user.display_name or user.email)[:NAME_LIMIT]
+    values = {"decision": ValidationDecision.APPROVED, "approver_name": name, "comment": text, "at": now,
+              "on_behalf": True, "recorded_by_id": user.id, "recorded_by_name": recorder, "given_on": given_on}
+    inserted = insert_once(session, Validation, {"synthesis_id": synthesis.id, "version_id": version.id,
+                                                 "party": party, **values}, conflict=["version_id", "party"])
+    row = session.exec(select(Validation).where(Validation.version_id == version.id,
+                                                Validation.party == party)).one()
+    if not inserted:
+        if row.on_behalf and (row.approver_name, row.given_on, row.comment) == (name, given_on, text):
+            return row  # the same record, delivered twice
+        if row.decision == ValidationDecision.APPROVED:
+            raise DomainError("already-approved")
+        table: Any = Validation
+        result = session.execute(update(table).where(table.id == row.id, table.decision == row.decision,
+                                                     table.at == row.at).values(**values))
+        if getattr(result, "rowcount", 0) != 1:
+            raise DomainError("already-approved")  # someone answered meanwhile: reload and look
+        session.refresh(row)
+    else:
+        session.refresh(row)
+    _freeze_if_approved(session, clock, version)
     return row
 
 

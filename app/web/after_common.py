@@ -84,6 +84,10 @@ MESSAGES: dict[str, Any] = {
     "proposal-target-missing": _l("Choisissez la fiche à laquelle ajouter cet exemple."),
     "proposal-stale": _l("La proposition a été modifiée entre-temps : rechargez la page."),
     "proposal-published": _l("Une proposition publiée ne se modifie plus."),
+    "party-missing": _l("Choisissez la partie qui a donné son accord."),
+    "given-on-missing": _l("Indiquez la date de l'accord (jour/mois/année)."),
+    "given-on-invalid": _l("La date de l'accord ne peut être ni dans le futur ni avant la version %(version)s."),
+    "already-approved": _l("Cette partie a déjà approuvé la version en cours."),
 }
 
 

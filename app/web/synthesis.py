@@ -7,6 +7,8 @@ the latest version beside it and the line differences between the two.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -31,7 +33,8 @@ def _texts() -> dict[Regard, str]:
 
 def _editor(meeting_id: int, *, status: int = 200, error: str | None = None,
             typed: dict[Regard, str] | None = None, base: int | None = None,
-            links: dict[ValidationParty, str] | None = None) -> Response:
+            links: dict[ValidationParty, str] | None = None, in_person: dict[str, str] | None = None,
+            in_person_error: str | None = None) -> Response:
     with read_session(engine()) as db:
         meeting, accompaniment = meeting_for(db, meeting_id)
         found = synthesis.find(db, meeting_id)
@@ -48,7 +51,9 @@ def _editor(meeting_id: int, *, status: int = 200, error: str | None = None,
                       accompaniment=accompaniment, state=state, texts=texts, error=error, conflict=conflict,
                       base=base if base is not None else (state.latest.number if state else 0),
                       invited=invited, links=links or {}, history=history, regards=list(Regard),
-                      parties=list(ValidationParty), limit=synthesis.REGARD_LIMIT, with_csrf=True)
+                      parties=list(ValidationParty), limit=synthesis.REGARD_LIMIT, with_csrf=True,
+                      in_person=in_person or {"given_on": clock().now().date().isoformat()},
+                      in_person_error=in_person_error)
 
 
 @bp.get("/seances/<int:meeting_id>/synthese")
@@ -141,6 +146,41 @@ def make_link(meeting_id: int, party: str) -> Response:
         token = synthesis.invite(db, clock(), found, ValidationParty(party))
     link = url_for("synthesis.validate", token=token, _external=True)
     return _editor(meeting_id, links={ValidationParty(party): link})
+
+
+@bp.post("/seances/<int:meeting_id>/synthese/en-personne")
+@login_required
+def record_in_person(meeting_id: int) -> Response | BaseResponse:
+    """Record an approval a party gave in person (meeting, paper), on its behalf, on the latest version."""
+    typed = {name: request.form.get(name, "") for name in ("party", "approver_name", "given_on", "note")}
+    try:
+        number = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400)
+    user = account()
+    assert user is not None
+    try:
+        if typed["party"] not in {p.value for p in ValidationParty}:
+            raise DomainError("party-missing")
+        try:
+            given_on = date.fromisoformat(typed["given_on"].strip())
+        except ValueError:
+            raise DomainError("given-on-missing") from None
+        with write_session(engine()) as db:
+            _meeting, _acc = meeting_for(db, meeting_id)
+            found = synthesis.find(db, meeting_id)
+            if found is None:
+                abort(404)
+            synthesis.record_in_person(db, clock(), found, user=user, version_number=number,
+                                       party=ValidationParty(typed["party"]), approver_name=typed["approver_name"],
+                                       given_on=given_on, note=typed["note"])
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        return _editor(meeting_id, status=409 if error.code == "synthesis-changed" else 422, in_person=typed,
+                       in_person_error=message(error))
+    flash(_("Validation en personne enregistrée."), "success")
+    return redirect(url_for("synthesis.editor", meeting_id=meeting_id) + "#en-personne", code=303)
 
 
 # -- the approvers' page ---------------------------------------------------------------------------

@@ -192,6 +192,38 @@ def test_synthesis_conflict_change_request_validation(app: Flask, client: FlaskC
     assert app.test_client().get("/validation/not-a-token").status_code == 404
 
 
+def test_approval_given_in_person_from_the_editor(app: Flask, client: FlaskClient, made: Made) -> None:
+    """The facilitator records an accord given in person: errors keep what was typed, a retry lands
+    once, the page shows it apart from the answers sent through links, and it counts."""
+    url = f"/seances/{made.meeting_id}/synthese"
+    token = _start_synthesis(client, made)
+    editor = client.get(url).get_data(as_text=True)
+    assert "Enregistrer un accord donné en personne" in editor and 'type="date"' in editor
+    form = {"csrf_token": token, "version": "1", "party": "accompagnatrice",
+            "approver_name": "Directrice <b>d'Osons</b>", "given_on": "",
+            "note": "Accord en réunion, compte rendu signé"}
+    assert client.post(f"{url}/en-personne", data=dict(form, csrf_token="")).status_code == 400  # CSRF
+    missing = client.post(f"{url}/en-personne", data=form)
+    body = missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "Indiquez la date" in body and "compte rendu signé" in body
+    assert "Directrice &lt;b&gt;d&#39;Osons&lt;/b&gt;" in body  # kept, and inert
+    with read_session(_engine(app)) as db:
+        day = db.exec(select(SynthesisVersion)).one().created_at.date().isoformat()
+    for _ in range(2):  # a double submit
+        assert client.post(f"{url}/en-personne", data=dict(form, given_on=day)).status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert "Approuvée en personne" in page and "Accord donné hors ligne, enregistré par Camille" in page
+    with read_session(_engine(app)) as db:
+        rows = db.exec(select(Validation)).all()
+    assert len(rows) == 1 and rows[0].on_behalf and rows[0].given_on.isoformat() == day  # type: ignore[union-attr]
+    assert client.post(f"{url}/en-personne", data=dict(form, given_on=day, version="7")).status_code == 404
+    for party in ("demandeuse", "groupe-visite"):
+        assert client.post(f"{url}/en-personne", data=dict(form, party=party, given_on=day)).status_code == 303
+    assert "figée" in client.get(url).get_data(as_text=True)
+    data = json.loads(client.get(f"/seances/{made.meeting_id}/seance.json").get_data(as_text=True))
+    assert {v["en_personne"] for v in data["synthese_validee"]["validations"]} == {True}
+
+
 def test_report_pdf_and_exports_are_inert(app: Flask, client: FlaskClient, made: Made) -> None:
     page = client.get(f"/seances/{made.meeting_id}/rapport")
     assert page.status_code == 200 and "Préparer le rapport (PDF)" in page.get_data(as_text=True)
@@ -226,7 +258,8 @@ ROUTES = [
     ("post", "/seances/{m}/bilan/deplacer"), ("get", "/seances/{m}/impressions"), ("get", "/seances/{m}/synthese"),
     ("post", "/seances/{m}/synthese/commencer"), ("post", "/seances/{m}/synthese"),
     ("get", "/seances/{m}/synthese/versions"), ("get", "/seances/{m}/synthese/versions/1"),
-    ("post", "/seances/{m}/synthese/liens/demandeuse"), ("get", "/seances/{m}/rapport"),
+    ("post", "/seances/{m}/synthese/liens/demandeuse"), ("post", "/seances/{m}/synthese/en-personne"),
+    ("get", "/seances/{m}/rapport"),
     ("post", "/seances/{m}/rapport/pdf"),
     ("get", "/seances/{m}/rapport/1.pdf"), ("get", "/seances/{m}/notes.csv"), ("get", "/seances/{m}/seance.json"),
 ]
@@ -244,7 +277,8 @@ def test_every_route_refuses_strangers(app: Flask, client: FlaskClient, made: Ma
     phone = _phone(app, made, 0)
     for method, pattern in ROUTES:
         path = pattern.format(m=made.meeting_id)
-        data = {"csrf_token": token, "name": "x", "note_ids": "1", "base_version": "1"}
+        data = {"csrf_token": token, "name": "x", "note_ids": "1", "base_version": "1", "version": "1",
+                "party": "demandeuse", "approver_name": "x", "given_on": "2026-01-01"}
         answer = getattr(other, method)(path, data=data) if method == "post" else other.get(path)
         assert answer.status_code == 404, (path, answer.status_code)
         logged_out = anonymous.get(path) if method == "get" else None

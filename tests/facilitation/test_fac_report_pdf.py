@@ -59,10 +59,12 @@ def _validated_session(engine: Engine) -> int:
         texts = {r: synthesis.regard_of(synthesis.latest(db, found), r) for r in Regard}
         texts[Regard.METHODS] = "Une **posture** d'écoute.\n\n<script>alert(1)</script>\n"
         synthesis.save(db, clock, found, base_version=1, texts=texts, user=user)
-        for party in ValidationParty:
+        for party in (ValidationParty.ASKING, ValidationParty.OFFERING):
             invitation = synthesis.invite_for(db, synthesis.invite(db, clock, found, party))
             synthesis.answer(db, clock, invitation, version_number=2, decision=ValidationDecision.APPROVED,
                              approver_name=f"Pour {party.value}")
+        synthesis.record_in_person(db, clock, found, user=user, version_number=2, party=ValidationParty.VISITING_GROUP,
+                                   approver_name="Pour groupe-visite", given_on=clock.now().date())
         assert synthesis.status(db, db.get(Synthesis, found.id) or found).frozen
     return made.meeting_id
 
@@ -108,6 +110,9 @@ def test_report_pdf_is_complete_tagged_and_inert(engine: Engine, kit: Kit, tmp_p
     # Markdown with raw HTML disabled: the facilitator's tag is shown as text, never markup
     assert "Une posture d'écoute." in text.replace("’", "'") and "<script>alert(1)</script>" in text
     assert "Pour accompagnatrice" in text and "Pour demandeuse" in text
+    flat = " ".join(text.split())
+    assert re.search(r"Pour groupe- ?visite\W*, accord donné en personne le \d\d/\d\d/\d{4}, "
+                     r"enregistré par \W*Camille", flat)
 
 
 def _struct_nodes(node: pikepdf.Object) -> list[pikepdf.Dictionary]:

@@ -11,8 +11,8 @@ from app.clock import FrozenClock
 from app.db import read_session, write_session
 from app.facilitation import debrief, synthesis
 from app.facilitation.enums import Regard, ValidationDecision, ValidationParty
-from app.facilitation.errors import DomainError
-from app.models import ImpressionNote, Meeting, Synthesis, SynthesisVersion, User
+from app.facilitation.errors import DomainError, NotFound
+from app.models import ImpressionNote, Meeting, Synthesis, SynthesisVersion, User, Validation
 
 
 def _start(engine: Engine, clock: FrozenClock):  # type: ignore[no-untyped-def]
@@ -143,3 +143,76 @@ def test_change_request_then_validation_by_three_parties_freezes(engine: Engine)
         assert not state.frozen and state.validated is not None and state.validated.number == 2
         assert "Ajout après validation" not in state.validated.transition
         assert len(synthesis.history(db, synthesis_id)) == 4
+
+
+def test_approval_given_in_person_is_recorded_on_behalf_and_counts(engine: Engine) -> None:
+    """An accord given at a meeting or on paper: recorded by an account, marked as such, counted for
+    validation; a retry is stored once; wrong days, stale or frozen versions and overwriting a party's
+    own approval are refused; a party's own answer later replaces the record made for it."""
+    from datetime import timedelta
+
+    clock = FrozenClock()
+    _made, synthesis_id, user_id = _start(engine, clock)
+    today = clock.now().date()
+    with write_session(engine) as db:
+        found = db.get(Synthesis, synthesis_id)
+        user = db.get(User, user_id)
+        assert found is not None and user is not None
+        tokens = {party: synthesis.invite(db, clock, found, party) for party in ValidationParty}
+        synthesis.answer(db, clock, synthesis.invite_for(db, tokens[ValidationParty.ASKING]), version_number=1,
+                         decision=ValidationDecision.APPROVED, approver_name="Maire d'Ardes")
+        synthesis.answer(db, clock, synthesis.invite_for(db, tokens[ValidationParty.OFFERING]), version_number=1,
+                         decision=ValidationDecision.CHANGES_REQUESTED, approver_name="Osons", comment="Ajouter X.")
+
+        def record(**changes):  # type: ignore[no-untyped-def]
+            values = {"user": user, "version_number": 1, "party": ValidationParty.VISITING_GROUP,
+                      "approver_name": "Léa, pour le groupe", "given_on": today, "note": "Réunion du soir"}
+            values.update(changes)
+            return synthesis.record_in_person(db, clock, found, **values)
+
+        for bad, code in [({"given_on": today + timedelta(days=3)}, "given-on-invalid"),
+                          ({"given_on": today - timedelta(days=30)}, "given-on-invalid"),
+                          ({"approver_name": "  "}, "text-empty"),
+                          ({"party": ValidationParty.ASKING}, "already-approved")]:
+            with pytest.raises(DomainError) as caught:
+                record(**bad)
+            assert caught.value.code == code, bad
+        with pytest.raises(NotFound):
+            record(version_number=2)
+        first = record()
+        again = record()  # a retried form
+        assert again.id == first.id and first.on_behalf and first.recorded_by_name == "Camille"
+        assert first.recorded_by_id == user_id and first.given_on == today and first.comment == "Réunion du soir"
+        assert synthesis.latest(db, found).validated_at is None  # the offering community asked for changes
+        clock.advance(60)
+        replaced = record(party=ValidationParty.OFFERING, approver_name="Osons, à la réunion", note="")
+        assert replaced.decision == ValidationDecision.APPROVED and replaced.on_behalf
+    with read_session(engine) as db:
+        found = db.get(Synthesis, synthesis_id)
+        assert found is not None
+        state = synthesis.status(db, found)
+        assert state.frozen and state.latest.validated_at == clock.now()  # counts like the others
+        assert len(db.exec(select(Validation)).all()) == 3
+        assert {p for p, v in state.answers.items() if v.on_behalf} == {ValidationParty.OFFERING,
+                                                                       ValidationParty.VISITING_GROUP}
+    with write_session(engine) as db:
+        found = db.get(Synthesis, synthesis_id)
+        user = db.get(User, user_id)
+        assert found is not None and user is not None
+        with pytest.raises(DomainError) as caught:
+            synthesis.record_in_person(db, clock, found, user=user, version_number=1, party=ValidationParty.ASKING,
+                                       approver_name="X", given_on=today)
+        assert caught.value.code == "synthesis-frozen"
+        texts = {r: synthesis.regard_of(synthesis.latest(db, found), r) for r in Regard}
+        texts[Regard.TRANSITION] = "Ajout.\n"
+        synthesis.save(db, clock, found, base_version=1, texts=texts, user=user)
+        with pytest.raises(DomainError) as caught:
+            synthesis.record_in_person(db, clock, found, user=user, version_number=1, party=ValidationParty.ASKING,
+                                       approver_name="X", given_on=today)
+        assert caught.value.code == "synthesis-frozen"
+        record_v2 = synthesis.record_in_person(db, clock, found, user=user, version_number=2,
+                                               party=ValidationParty.ASKING, approver_name="Maire", given_on=today)
+        # the party's own answer through its link replaces what was recorded for it
+        own = synthesis.answer(db, clock, synthesis.invite_for(db, tokens[ValidationParty.ASKING]), version_number=2,
+                               decision=ValidationDecision.APPROVED, approver_name="Maire")
+        assert own.id == record_v2.id and not own.on_behalf and own.recorded_by_name == "" and own.given_on is None
