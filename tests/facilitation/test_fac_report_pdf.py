@@ -24,6 +24,8 @@ from app.printing.render import resources
 from app.printing.report import render_session_report
 
 PRINT_DIR = PROJECT_ROOT / "print"
+#: The fonts shipped in print/fonts/ (subset prefixes; bold and oblique may be synthesised from them).
+SHIPPED_FONTS = re.compile(r"^/[A-Z]{6}\+(Atkinson-Hyperlegible|Source-Serif-4|Noto-Emoji)")
 HOSTILE = [
     '<script>alert("x")</script><b>gras</b>',
     '<img src="file:///etc/passwd"><link rel="stylesheet" href="https://evil.example/a.css">',
@@ -103,7 +105,13 @@ def test_report_pdf_is_complete_tagged_and_inert(engine: Engine, kit: Kit, tmp_p
     assert any(text.startswith("Notes et votes par dimension") for text in alt)
     assert any(str(node.get("/S")) == "/TH" for node in _struct_nodes(root.StructTreeRoot))
 
+    fonts = {str(o.BaseFont) for o in document.objects
+             if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/Font"}
+    assert all(SHIPPED_FONTS.match(name) for name in fonts), fonts  # only the shipped fonts
+    assert any("+Noto-Emoji" in name for name in fonts), fonts  # the notes' emoji have their font
+
     text = _text(pdf, tmp_path)
+    assert "😀🌱" in text
     assert '<script>alert("x")</script><b>gras</b>' in text  # shown as typed, not run
     assert "Impression partagée 0" in text and "Impression partagée 1" not in text  # consent respected
     assert "Accueil et tour de table" in text and re.search(rf"\b1 ?/ ?{pages}\b", text)
@@ -138,3 +146,33 @@ def test_csv_neutralises_formulas(engine: Engine) -> None:
         assert meeting is not None
         csv_text = reporting.notes_csv(reporting.gather(db, meeting))
     assert "'=HYPERLINK" in csv_text and ",'+1," in csv_text and ",ordinaire," in csv_text
+
+
+def test_emoji_print_as_glyphs_of_the_shipped_font(tmp_path: Path) -> None:
+    """Emoji in a note are drawn by the shipped Noto Emoji, each its own glyph (a missing font draws
+    the same empty box for every one of them)."""
+    from PIL import Image, ImageChops
+    from weasyprint import HTML
+
+    from app.printing.report import _css
+
+    res = resources(PRINT_DIR)
+    images = []
+    for index, emoji in enumerate(["😀", "🌱", "👩‍🌾"]):
+        pdf = HTML(string=f'<p style="font-size: 60pt; margin: 0">{emoji}</p>', base_url=res.base_url,
+                   url_fetcher=res.fetcher).render(stylesheets=[res.stylesheets["fonts.css"], _css(PRINT_DIR)],
+                                                   font_config=res.font_config).write_pdf()
+        document = pikepdf.open(io.BytesIO(pdf))
+        fonts = {str(o.BaseFont) for o in document.objects
+                 if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/Font"}
+        assert any("+Noto-Emoji" in name for name in fonts) and all(SHIPPED_FONTS.match(n) for n in fonts), fonts
+        path = tmp_path / f"e{index}.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", "30", "-gray", "-f", "1", "-l", "1", "-x", "0", "-y", "0", "-W", "250",
+                        "-H", "120", "-png", "-singlefile", str(path), str(tmp_path / f"e{index}")], check=True)
+        image = Image.open(tmp_path / f"e{index}.png").convert("L")
+        dark = sum(image.histogram()[:128])
+        assert dark > 40, (emoji, dark)  # something is drawn
+        images.append(image)
+    for first, second in [(0, 1), (0, 2), (1, 2)]:
+        assert ImageChops.difference(images[first], images[second]).getbbox() is not None  # not one same box
