@@ -18,6 +18,7 @@ from .merge import MergeInfo, MergePart, merge_pdfs
 from .options import PIPELINE_VERSION, KitOptions, ProgressFn, Step
 from .parts import Rendered
 from .registration import REGISTRATION_TITLE
+from .tuckbox import TUCKBOX_TITLE
 
 
 def merge_info(options: KitOptions, date: datetime, *, booklet: bool) -> MergeInfo:
@@ -68,6 +69,13 @@ def assemble(
         files.append(path)
         deck_parts.append(MergePart(data, f"{entry.deck.title} ({entry.cards} cartes)",
                                     label_prefix=f"{entry.deck.title} – "))
+    boxes = rendered.get("tuckboxes")
+    if boxes is not None:
+        path = out_dir / f"{slug}-boites.pdf"
+        atomic_write(path, boxes.data)
+        files.append(path)
+        deck_parts.append(MergePart(boxes.data, f"{TUCKBOX_TITLE} (à imprimer en recto seul)",
+                                    label_prefix="Boîte – "))
     whole_path = out_dir / f"{slug}-mallette-complete.pdf"
     pages = merge_pdfs(booklet_parts + deck_parts, whole_path, merge_info(options, date, booklet=False))
     files.insert(0, whole_path)

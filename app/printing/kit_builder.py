@@ -81,6 +81,9 @@ def build_kit(
     ]
     if options.edition == "home" and entries:  # the duplex test sheet, printed before the decks
         parts.append(Part("registration", sha("registration", assets, options.paper, options.back_offset_mm), 1))
+    if entries:  # a tuck box per deck, after the decks
+        boxes = [(e.deck.fingerprint(), e.cards + DECK_EXTRA_CARDS) for e in entries]
+        parts.append(Part("tuckboxes", sha("tuckboxes", assets, options.paper, boxes), len(entries)))
     whole_key = sha("whole", [p.key for p in parts], options.as_dict())
 
     # Fast path: the whole kit was built with these exact inputs.

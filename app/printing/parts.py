@@ -18,13 +18,23 @@ from app.kit.model import Kit, KitItem
 from app.kit.schema import DEFAULT_LICENCE
 
 from .booklet import BODY_SECTIONS, BookletBuilder, DeckEntry
-from .cards import MALLETTE_NAME, CardView, DeckCard, card_views, deck_cards, home_context, shop_context
+from .cards import (
+    DECK_EXTRA_CARDS,
+    MALLETTE_NAME,
+    CardView,
+    DeckCard,
+    card_views,
+    deck_cards,
+    home_context,
+    shop_context,
+)
 from .decks import Deck, deck_items, load_decks, missing_items
 from .fingerprint import content_date
 from .merge import DEST_LINK_PREFIX
 from .options import PIPELINE_VERSION, KitOptions
 from .registration import REGISTRATION_TITLE, registration_context
 from .render import PrintError, find_overflows, pdf_bytes, render_html, resources
+from .tuckbox import TUCKBOX_TITLE, tuckbox_context
 
 
 @dataclass(frozen=True)
@@ -203,10 +213,28 @@ def render_registration(job: Job, key: str) -> Rendered:
     return Rendered("registration", data, len(document.pages), [], {})
 
 
+def render_tuckboxes(job: Job, key: str) -> Rendered:
+    """The tuck boxes: one page per deck (and a blank back), sized from its cards and their count."""
+    res = resources(job.print_dir)
+    info = meta(
+        f"{TUCKBOX_TITLE} — {MALLETTE_NAME}",
+        "Patrons de boîtes à découper, plier et coller, une par jeu de cartes.",
+        content_date(job.kit),
+        "mallette, impression, boîte, patron",
+    )
+    decks = [(entry.deck, entry.cards + DECK_EXTRA_CARDS) for entry in job.entries]
+    context = tuckbox_context(decks, job.options.paper, job.print_dir, info)
+    document = render_html(res, "tuckbox.html", context, "cards.css")
+    data = pdf_bytes(document, key, finisher=finisher(viewer=True, shop_bleed_mm=None))
+    return Rendered("tuckboxes", data, len(document.pages), [], {})
+
+
 def run_part(job: Job, name: str, key: str, body_pages: dict[str, int] | None = None) -> Rendered:
     """Render the part called `name` of `job`."""
     if name == "registration":
         return render_registration(job, key)
+    if name == "tuckboxes":
+        return render_tuckboxes(job, key)
     if name == "body":
         return render_body(job, key)
     if name == "front":
@@ -221,6 +249,8 @@ def part_params(name: str, job: Job) -> dict[str, str]:
         return {"part": name}
     if name == "registration":
         return {"part": "deck", "deck": REGISTRATION_TITLE}
+    if name == "tuckboxes":
+        return {"part": "deck", "deck": TUCKBOX_TITLE}
     return {"part": "deck", "deck": job.decks[name.split(":", 1)[1]].title}
 
 

@@ -144,6 +144,8 @@ def file_label(name: str, deck_titles: dict[str, str]) -> str:
         return _("La mallette complète, en un seul PDF")
     if stem.endswith("livret"):
         return _("Le livret : fiches, activités, grille, structures, glossaire")
+    if stem.endswith("boites"):
+        return _("Les boîtes des jeux, à découper, plier et coller (recto seul)")
     if "-jeu-" in stem:
         deck = stem.rsplit("-jeu-", 1)[1]
         title = deck_titles.get(deck, deck)

@@ -42,6 +42,7 @@ def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: 
     booklet = PdfReader(built_kit.files[1])
     decks = load_decks(small_cards, PRINT_DIR)
     deck_pages = sum(home_page_count(len(d.items) + DECK_EXTRA_CARDS, d.size, "a4") for d in decks)
+    deck_pages += 2 * len(decks)  # a tuck box per deck, each with its blank back
     # The booklet (padded to an even count), the duplex test sheet (2 pages), then the decks.
     before_decks = len(booklet.pages) + len(booklet.pages) % 2
     assert len(reader.pages) == built_kit.pages == before_decks + 2 + deck_pages
@@ -53,7 +54,9 @@ def test_whole_pdf_pages_bookmarks_and_cover(built_kit: KitResult, small_cards: 
     ) + 1]
     starts = [reader.get_destination_page_number(o) for o in planches]
     assert starts[0] == before_decks and planches[0].title.startswith("Test recto verso")
-    assert len(starts) == len(decks) + 1 and starts == sorted(starts)
+    # The test sheet, each deck, then the tuck boxes.
+    assert len(starts) == len(decks) + 2 and starts == sorted(starts)
+    assert planches[-1].title.startswith("Boîtes des jeux")
     cover = reader.pages[0].extract_text()
     assert "Couserans" in cover and "Mallette pédagogique" in cover
     colophon = reader.pages[1].extract_text()
