@@ -9,8 +9,8 @@ from print_helpers import CARDS_DIR, PRINT_DIR
 
 from app.kit import Kit
 from app.printing.decks import DeckError, deck_items, decks_for_item, load_decks
-from app.printing.imposition import GUTTER_MM, home_grid, home_page_count, shop_page_count
-from app.printing.theme import CARD_SIZES, TYPE_STYLES, contrast_ratio, parse_hex
+from app.printing.imposition import GUTTER_MM, MIN_HEAD_MM, MIN_MARGIN_MM, home_grid, home_page_count, shop_page_count
+from app.printing.theme import CARD_SIZES, PAPERS, TYPE_STYLES, contrast_ratio, parse_hex
 
 
 def test_real_decks_load_and_cover_every_card_type() -> None:
@@ -147,3 +147,17 @@ def test_tints_and_ink_meet_wcag_aa() -> None:
         assert contrast_ratio(parse_hex(colour), background) >= 4.5
         assert contrast_ratio(parse_hex(INK), background) >= 4.5
         assert contrast_ratio(parse_hex(MUTED), background) >= 4.5
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_a6_four_to_a_sheet_does_not_fit_a_home_printer(paper: str) -> None:
+    """Four A6 cards need 210 × 299 mm with the gutter between the rows (A4 is 210 × 297, Letter
+    215.9 × 279.4), no margin left for the printer or the marks: the home edition keeps two A6 to a
+    sheet; four A6 to a sheet is a print-shop imposition (the shop edition, one card per page)."""
+    card_w, card_h = CARD_SIZES["a6"]
+    paper_w, paper_h = PAPERS[paper]
+    upright = (2 * card_w + 2 * MIN_MARGIN_MM, 2 * card_h + GUTTER_MM + 2 * MIN_HEAD_MM)
+    turned = (2 * card_h + GUTTER_MM + 2 * MIN_MARGIN_MM, 2 * card_w + 2 * MIN_HEAD_MM)
+    assert upright[0] > paper_w or upright[1] > paper_h
+    assert turned[0] > paper_w or turned[1] > paper_h
+    assert home_grid("a6", paper).per_sheet == 2
