@@ -359,6 +359,7 @@ def run_kit_build(app: Flask, row: KitBuild, report: Report) -> dict[str, Any]:
     options = KitOptions(
         territory=str(data["territory"]), paper=str(data["paper"]), edition=str(data["edition"]),
         decks=tuple(data.get("decks") or ()), back_offset_mm=float(data.get("back_offset_mm") or 0.0),
+        cards=tuple(data.get("cards") or ()),
     )
     config = app.config
     build_dir = Path(config["BUILD_DIR"])

@@ -28,6 +28,7 @@ from .options import EDITIONS, PAPER_CHOICES, PIPELINE_VERSION, KitOptions, KitR
 from .parallel import render_processes, run_parts
 from .parts import Job, Part, Rendered, body_items, part_params, select_decks
 from .render import CardOverflowError
+from .selection import build_selection
 from .single import render_card_pdf, render_deck_pdf
 
 __all__ = [
@@ -55,6 +56,10 @@ def build_kit(
     `DeckError` for invalid deck files. `cache_dir` defaults to `<out_dir>/../.print-cache`; once
     it outgrows `cache_budget_bytes`, its least recently used files are dropped.
     """
+    if options.cards:  # a selection: one PDF of just those cards
+        return build_selection(kit, options, out_dir, base_url=base_url, print_dir=print_dir, cards_dir=cards_dir,
+                               progress=progress, cache_dir=cache_dir, workers=workers,
+                               cache_budget_bytes=cache_budget_bytes)
     report: ProgressFn = progress or (lambda _percent, _step, _params: None)
     out_dir, print_dir, cards_dir = Path(out_dir), Path(print_dir), Path(cards_dir)
     cache = Path(cache_dir) if cache_dir is not None else out_dir.resolve().parent / ".print-cache"

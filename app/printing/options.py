@@ -19,6 +19,9 @@ PIPELINE_VERSION = "2"
 PAPER_CHOICES = tuple(PAPERS)
 EDITIONS = ("home", "shop")
 MAX_OFFSET_MM = 10.0
+#: Most cards a selection build prints (a facilitator's pick, not a whole kit).
+MAX_SELECTED_CARDS = 60
+_CARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 
 class Step(StrEnum):
@@ -53,13 +56,15 @@ def clean_territory_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class KitOptions:
-    """What a territory asks for: its name, paper, edition, decks and printer back offset."""
+    """What a territory asks for: its name, paper, edition, decks and printer back offset; or, with
+    `cards`, a selection: one PDF of just those cards (fronts and mirrored backs), in deck order."""
 
     territory: str
     paper: str = "a4"
     edition: str = "home"
     decks: tuple[str, ...] = ()
     back_offset_mm: float = 0.0
+    cards: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         territory = clean_territory_name(str(self.territory))
@@ -71,19 +76,29 @@ class KitOptions:
             raise ValueError(f"édition « {self.edition} » inconnue ({', '.join(EDITIONS)})")
         if not -MAX_OFFSET_MM <= float(self.back_offset_mm) <= MAX_OFFSET_MM:
             raise ValueError(f"le décalage du verso doit rester entre -{MAX_OFFSET_MM:g} et {MAX_OFFSET_MM:g} mm")
+        cards = tuple(dict.fromkeys(str(card) for card in self.cards))  # in order, without repeats
+        if len(cards) > MAX_SELECTED_CARDS:
+            raise ValueError(f"une sélection compte au plus {MAX_SELECTED_CARDS} cartes ({len(cards)} demandées)")
+        bad = [card for card in cards if not _CARD_ID.match(card)]
+        if bad:
+            raise ValueError(f"identifiant de carte invalide : {bad[0][:40]!r}")
         object.__setattr__(self, "territory", territory)
+        object.__setattr__(self, "cards", cards)
         object.__setattr__(self, "decks", tuple(self.decks))
         object.__setattr__(self, "back_offset_mm", round(float(self.back_offset_mm), 2))
 
     def as_dict(self) -> dict[str, Any]:
-        """The options as plain data."""
-        return {
+        """The options as plain data (`cards` only for a selection: other keys stay as they were)."""
+        data: dict[str, Any] = {
             "territory": self.territory,
             "paper": self.paper,
             "edition": self.edition,
             "decks": list(self.decks),
             "back_offset_mm": self.back_offset_mm,
         }
+        if self.cards:
+            data["cards"] = list(self.cards)
+        return data
 
     def cache_key(self, content_hash: str) -> str:
         """Hex digest of the options and the content hash (and the pipeline version)."""

@@ -146,6 +146,34 @@ def _licence(cards: list[CardView]) -> str:
     return " / ".join(licences)
 
 
+def render_selection(job: Job, deck: Deck, key: str) -> Rendered:
+    """The cards of `deck` a selection build asked for (`job.options.cards`), numbered as in the
+    whole deck, fronts and mirrored backs (home) or one card per page (shop)."""
+    chosen = set(job.options.cards)
+    cards = [c for c in card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
+             if c.item.id in chosen]
+    res = resources(job.print_dir)
+    info = meta(
+        f"{deck.title} (sélection) — {MALLETTE_NAME}",
+        f"Cartes choisies du jeu « {deck.title} ».",
+        content_date(job.kit, [c.item for c in cards]),
+        f"mallette, économie solidaire, cartes, sélection, {deck.id}",
+    )
+    if job.options.edition == "shop":
+        document = render_html(res, "deck-shop.html", shop_context(deck, cards, meta=info), "cards.css")
+        finish = finisher(viewer=False, shop_bleed_mm=3.0)
+    else:
+        context = home_context(deck, cards, paper=job.options.paper, back_offset_mm=job.options.back_offset_mm,
+                               meta=info)
+        document = render_html(res, "deck-home.html", context, "cards.css")
+        finish = finisher(viewer=True, shop_bleed_mm=None)
+    name = f"selection:{deck.id}"
+    overflows = find_overflows(document)
+    if overflows:
+        return Rendered(name, b"", len(document.pages), overflows, {})
+    return Rendered(name, pdf_bytes(document, key, finisher=finish), len(document.pages), [], {})
+
+
 def body_items(kit: Kit) -> list[KitItem]:
     """The items the booklet's body prints (its key and its date depend on them only)."""
     return [item for _anchor, _title, kind in BODY_SECTIONS for item in kit.by_type(kind)]
@@ -235,6 +263,8 @@ def run_part(job: Job, name: str, key: str, body_pages: dict[str, int] | None = 
         return render_registration(job, key)
     if name == "tuckboxes":
         return render_tuckboxes(job, key)
+    if name.startswith("selection:"):
+        return render_selection(job, job.decks[name.split(":", 1)[1]], key)
     if name == "body":
         return render_body(job, key)
     if name == "front":
