@@ -57,6 +57,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": CSRF_TIME_LIMIT,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        #: A phone's session cookie (its participant tokens, kept 31 days from joining) is not signed
+        #: and sent again with every answer: a room of phones polling would pay for it on each poll.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         #: Host names the app answers to (None: any, e.g. a laptop reached by its LAN address).

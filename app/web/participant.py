@@ -249,20 +249,16 @@ def phone_live(meeting_uuid: str) -> Response:
 def _phone_for_post(meeting_uuid: str) -> tuple[Meeting, Participant]:
     """The session and this phone's participant in one query (the hot paths of a busy room); else 404."""
     from flask import session as cookie
-    from sqlmodel import col, select
 
     tokens = cookie.get("participants")
     token = tokens.get(meeting_uuid) if isinstance(tokens, dict) else None
-    if not isinstance(token, str) or len(token) > 100:
+    if not isinstance(token, str):
         abort(404)
     with read_session(engine()) as db:
-        row = db.exec(select(Meeting, Participant).join(Participant, col(Participant.meeting_id) == col(Meeting.id))
-                      .where(Meeting.uuid == meeting_uuid,
-                             Participant.token_hash == joining.hash_token(token))).first()
-        if row is None:
-            abort(404)
-        db.expunge_all()
-    return row[0], row[1]
+        found = joining.session_and_participant(db, meeting_uuid, token)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.post("/p/<meeting_uuid>/notes")

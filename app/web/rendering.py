@@ -38,14 +38,9 @@ def _cache() -> ContentCache:
 
 
 def _signed_in() -> bool:
-    from flask import session
-    from flask_login import current_user
+    from .auth import signed_in_user
 
-    # Flask-Login keeps the account's id in the session (Mallette issues no remember-me cookie): a
-    # visitor without it is anonymous, with no need to run the user loader and its session checks.
-    if "_user_id" not in session:
-        return False
-    return bool(current_user.is_authenticated)
+    return signed_in_user() is not None
 
 
 def wants_partial() -> bool:
