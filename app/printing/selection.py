@@ -103,7 +103,7 @@ def build_selection(
     out_dir.mkdir(parents=True, exist_ok=True)
     slug = slugify(options.territory)
     date = content_date(kit, [item for deck, ids in groups for item in deck_items(deck, kit) if item.id in ids])
-    pdf = out_dir / f"{slug}-selection.pdf"
+    pdf = out_dir / f"{slug}-cartes.pdf"
     merge_parts = [
         MergePart(rendered[f"selection:{deck.id}"].data, f"{deck.title} ({len(ids)} cartes)",
                   label_prefix=f"{deck.title} – ")
@@ -121,7 +121,7 @@ def build_selection(
     )
     pages = merge_pdfs(merge_parts, pdf, info)
     report(95, Step.ZIPPING, {})
-    zip_path = out_dir / f"{slug}-selection.zip"
+    zip_path = out_dir / f"{slug}-cartes.zip"
     write_zip(zip_path, [pdf], date)
     files = [pdf, zip_path]
     used = save_manifest(manifest_path, cache, files, pdf, zip_path, pages)

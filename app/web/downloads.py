@@ -22,17 +22,19 @@ from flask import (
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_htmx import make_response as htmx_response
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import FloatField, RadioField, SelectChoice, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .. import get_state
 from ..kit import Kit
 from ..kit.loader import sort_key
+from ..kit.model import KitItem
 from ..printing.decks import Deck
-from ..printing.options import KitOptions
+from ..printing.options import MAX_SELECTED_CARDS, KitOptions
 from ..serving import is_loopback_url
 from . import printing_api
 from .builds import DEFAULT_TERRITORY, BuildService, BuildView, TooBusy, default_key, default_options
@@ -85,6 +87,62 @@ class KitForm(FlaskForm):
         default=0.0,
         validators=[Optional(), NumberRange(min=-10, max=10, message=_l("Entre -10 et 10 mm."))],
     )
+
+
+class SelectionForm(FlaskForm):
+    """A selection of cards across decks, printed as one PDF (fields prefixed `sel-`)."""
+
+    paper = RadioField(_l("Papier"), choices=PAPERS, default="a4")
+    edition = RadioField(
+        _l("Édition"),
+        choices=[
+            SelectChoice("home", _l("Maison ou bureau : plusieurs cartes par feuille, recto verso, traits de coupe")),
+            SelectChoice("shop", _l("Imprimeur : une carte par page, fonds perdus de 3 mm et traits de coupe")),
+        ],
+        default="home",
+    )
+    cards = SelectMultipleField(_l("Cartes choisies"), validate_choice=False)
+
+    def validate_cards(self, field: SelectMultipleField) -> None:
+        """At least one card, at most MAX_SELECTED_CARDS, each a card of the kit's decks."""
+        chosen = list(dict.fromkeys(field.data or ()))
+        known = {choice.value for choice in (field.choices or [])}
+        unknown = [card for card in chosen if card not in known]
+        if not chosen:
+            raise ValidationError(_("Choisissez au moins une carte."))
+        if unknown:
+            raise ValidationError(_("Ces cartes n'existent pas dans la mallette : %(ids)s",
+                                    ids=", ".join(card[:40] for card in unknown[:5])))
+        if len(chosen) > MAX_SELECTED_CARDS:
+            raise ValidationError(_("%(max)d cartes au plus dans une sélection (vous en avez choisi %(num)d).",
+                                    max=MAX_SELECTED_CARDS, num=len(chosen)))
+        field.data = chosen
+
+
+#: The territory name of selection builds (it names the files: ma-selection-cartes.pdf).
+SELECTION_NAME = "Ma sélection"
+
+
+def _card_groups(kit: Kit, decks: list[tuple[Deck, int]]) -> list[tuple[Deck, list[KitItem]]]:
+    """Each deck with its cards, for the selection form (a card in two decks is listed once)."""
+    module = printing_api.pipeline()
+    seen: set[str] = set()
+    groups = []
+    for deck, _count in decks:
+        items = [item for item in module.deck_items(deck, kit) if item.id not in seen]
+        seen.update(item.id for item in items)
+        if items:
+            groups.append((deck, items))
+    return groups
+
+
+def _selection_form(groups: list[tuple[Deck, list[KitItem]]]) -> SelectionForm:
+    form = SelectionForm(prefix="sel")
+    form.cards.choices = [SelectChoice(item.id, item.title) for _deck, items in groups for item in items]
+    if request.method == "GET":  # /telecharger?carte=<id> (the "add to my selection" link without JS)
+        known = {item.id for _deck, items in groups for item in items}
+        form.cards.data = [card for card in request.args.getlist("carte") if card in known][:MAX_SELECTED_CARDS]
+    return form
 
 
 def _decks(kit: Kit) -> list[tuple[Deck, int]]:
@@ -144,6 +202,10 @@ def file_label(name: str, deck_titles: dict[str, str]) -> str:
         return _("La mallette complète, en un seul PDF")
     if stem.endswith("livret"):
         return _("Le livret : fiches, activités, grille, structures, glossaire")
+    if stem.endswith("-cartes") and name.endswith(".pdf"):
+        return _("Ma sélection de cartes : rectos, puis versos en miroir")
+    if stem.endswith("-cartes"):
+        return _("Ma sélection de cartes (ZIP)")
     if stem.endswith("boites"):
         return _("Les boîtes des jeux, à découper, plier et coller (recto seul)")
     if "-jeu-" in stem:
@@ -175,6 +237,10 @@ def options_summary(build: BuildView) -> str:
     titles = {deck.id: deck.title for deck in printing_api.load_decks()}
     paper = {"a4": "A4", "letter": "Letter (US)"}.get(str(build.options.get("paper", "a4")), "A4")
     edition = _("édition imprimeur") if build.options.get("edition") == "shop" else _("édition maison ou bureau")
+    cards = list(build.options.get("cards") or [])
+    if cards:
+        return _("%(paper)s · %(edition)s · %(cards)s", paper=paper, edition=edition,
+                 cards=ngettext("%(num)d carte choisie", "%(num)d cartes choisies", len(cards)))
     chosen = list(build.options.get("decks") or [])
     decks = ", ".join(titles.get(d, d) for d in chosen) if chosen else _("tous les jeux de cartes")
     return _("%(paper)s · %(edition)s · %(decks)s", paper=paper, edition=edition, decks=decks)
@@ -198,14 +264,19 @@ def _file_entries(build: BuildView) -> list[dict[str, Any]]:
     return entries
 
 
-def _page(form: KitForm, decks: list[tuple[Deck, int]], *, status: int = 200) -> Response:
+def _page(form: KitForm, decks: list[tuple[Deck, int]], *, status: int = 200,
+          selection: SelectionForm | None = None) -> Response:
     kit = get_state().kit
+    groups = _card_groups(kit, decks) if decks and kit else []
     return render(
         "download/download.html",
         "download/_form.html",
         status=status,
         with_csrf=True,
         form=form,
+        selection=selection if selection is not None else _selection_form(groups),
+        card_groups=groups,
+        max_cards=MAX_SELECTED_CARDS,
         decks=decks,
         default_build=_default_build() if decks and kit else None,
         entries=_file_entries,
@@ -260,6 +331,29 @@ def start_build() -> Response | BaseResponse:
                       with_csrf=True, progress_text=progress_text, options_summary=options_summary,
                       ahead=_service().ahead, qr=qr_address())
     return htmx_response(response, push_url=target)
+
+
+@bp.post("/telecharger/selection")
+def start_selection() -> Response | BaseResponse:
+    """Start (or reuse) the build of one PDF of the chosen cards; show its progress page."""
+    kit = get_state().kit
+    decks = _decks(kit)
+    if not decks:
+        return error_response(422, _("Les jeux de cartes ne sont pas disponibles pour le moment."))
+    groups = _card_groups(kit, decks)
+    selection = _selection_form(groups)
+    if not selection.validate():
+        return _page(_form(decks), decks, status=422, selection=selection)
+    try:
+        options = KitOptions(territory=SELECTION_NAME, paper=selection.paper.data, edition=selection.edition.data,
+                             cards=tuple(selection.cards.data or ()))
+        build = _service().request(kit, options)
+    except ValueError as exc:  # the pipeline's own checks
+        selection.cards.errors = [*selection.cards.errors, str(exc)]
+        return _page(_form(decks), decks, status=422, selection=selection)
+    except TooBusy:
+        return error_response(429, retry_after=60)
+    return redirect(url_for("downloads.build_status", key=build.key), code=303)
 
 
 def qr_address() -> dict[str, Any]:

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from print_helpers import BASE_URL, PRINT_DIR
+from pypdf import PdfReader
 
 from app.kit import Kit
 from app.printing.decks import deck_items, load_decks
@@ -41,7 +41,7 @@ def test_selection_pdf_holds_exactly_the_chosen_cards(print_kit: Kit, small_card
     result = build_kit(print_kit, options, tmp_path / "out", base_url=BASE_URL, print_dir=PRINT_DIR,
                        cards_dir=small_cards, cache_dir=tmp_path / "cache", workers=1,
                        progress=lambda _p, step, _params: steps.append(str(step)))
-    assert [f.name for f in result.files] == ["couserans-selection.pdf", "couserans-selection.zip"]
+    assert [f.name for f in result.files] == ["couserans-cartes.pdf", "couserans-cartes.zip"]
     reader = PdfReader(result.whole_pdf)
     # Deck order (notions before structures): one front sheet and its back sheet per deck.
     assert len(reader.pages) == result.pages == 4
