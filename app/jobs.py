@@ -533,12 +533,24 @@ def run_worker(app: Flask, *, workers: int = 1) -> None:
     queue.reap(queued_too=True)
     if app.config.get("PREBUILD_DEFAULT_KIT"):
         service.ensure_default(app)
+    warm_up_printing(app)
     consumer = queue.consumer(workers=workers)
     # Forked render processes must not share the parent's database connections.
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     log.info("job worker: %d thread(s), queue on %s", workers, queue.backend)
     consumer.run()
+
+
+def warm_up_printing(app: Flask) -> None:
+    """Import the print libraries and load the fonts and stylesheets once, when the worker starts:
+    the first kit asked for does not wait for them, and the render processes inherit them."""
+    from .printing.render import resources
+
+    try:
+        resources(Path(app.config["PRINT_DIR"]))
+    except Exception:  # a broken print folder fails the builds that need it, with their own error
+        log.exception("cannot load the print resources")
 
 
 def init_jobs(app: Flask, engine: Engine) -> JobQueue:

@@ -3,7 +3,9 @@
     .venv/bin/python bench/print_kit.py [--content kit_content] [--paper a4] [--edition home]
 
 Prints: pages, cold build time, no-change rebuild time, rebuild time after editing one card, the
-kit of another territory built in one process as the web app does, peak memory, and one deck built
+kits of another territory, another paper and another edition (each once the cold kit is cached,
+with every core as the job worker builds them; `bench/print_worker.py` times them through the
+worker itself), peak memory, and one deck built
 the naive way (one WeasyPrint document per card, merged with pypdf) against the pipeline's way (the
 deck as one document), with the ratio between the two.
 
@@ -70,7 +72,8 @@ def main() -> None:
             elapsed = time.perf_counter() - began
             after = os.times()
             used = sum(after[:4]) - sum(cpu[:4])  # user + system, this process and its workers
-            print(f"{label:<34} {elapsed:7.2f} s   ({result.pages} pages, {used:.1f} s CPU)")
+            print(f"{label:<34} {elapsed:7.2f} s   ({result.pages} pages, {used:.1f} s CPU, "
+                  f"{result.render_processes} render processes, load {os.getloadavg()[0]:.2f})")
             return elapsed
 
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
@@ -87,9 +90,14 @@ def main() -> None:
             "## Ce que c'est\n", "## Ce que c'est\n\n", 1), encoding="utf-8")
         kit = load_kit(content).kit
         build("rebuild after editing one card")
-        # What the web app does for a territory once the default kit exists (one process).
+        # What the job worker does once the default kit exists (every core, as `mallette worker`).
         other = KitOptions(territory="Pays de Foix", paper=args.paper, edition=args.edition)
-        build("another territory (1 worker)", other, 1)
+        build("another territory", other)
+        paper = "letter" if args.paper == "a4" else "a4"
+        build(f"another paper ({args.edition}, {paper})", KitOptions("Pays de Foix", paper=paper, edition=args.edition))
+        edition = "shop" if args.edition == "home" else "home"
+        build(f"another edition ({edition}, {args.paper})",
+              KitOptions("Pays de Foix", paper=args.paper, edition=edition))
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"{'peak memory (main / one worker)':<34} {self_rss:7.0f} MiB / {child_rss:.0f} MiB")

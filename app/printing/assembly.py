@@ -1,14 +1,17 @@
 """Assemble a kit from its rendered parts: the booklet, one PDF per deck, the whole kit, the ZIP.
 
-Merging keeps the parts' tagging (`merge.py`); ZIP entries have fixed dates, so the same parts give
+Merging keeps the parts' tagging (`merge.py`); the booklet and the whole kit are merged at the
+same time (the booklet in a forked process). ZIP entries have fixed dates, so the same parts give
 the same bytes.
 """
 
 from __future__ import annotations
 
 import io
+import multiprocessing
 import zipfile
 from datetime import datetime
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from .booklet import DeckEntry
@@ -16,6 +19,7 @@ from .cache import atomic_write
 from .cards import MALLETTE_NAME
 from .merge import MergeInfo, MergePart, merge_pdfs
 from .options import PIPELINE_VERSION, KitOptions, ProgressFn, Step
+from .parallel import can_fork
 from .parts import Rendered
 from .registration import REGISTRATION_TITLE
 from .tuckbox import TUCKBOX_TITLE
@@ -52,7 +56,8 @@ def assemble(
         MergePart(rendered["body"].data),
     ]
     booklet_path = out_dir / f"{slug}-livret.pdf"
-    merge_pdfs(booklet_parts, booklet_path, merge_info(options, date, booklet=True))
+    # The booklet is merged in a forked process while this one merges the whole kit.
+    booklet = _Merge(booklet_parts, booklet_path, merge_info(options, date, booklet=True))
     files.append(booklet_path)
     deck_parts = []
     registration = rendered.get("registration")
@@ -78,12 +83,36 @@ def assemble(
                                     label_prefix="Boîte – "))
     whole_path = out_dir / f"{slug}-mallette-complete.pdf"
     pages = merge_pdfs(booklet_parts + deck_parts, whole_path, merge_info(options, date, booklet=False))
+    booklet.join()
     files.insert(0, whole_path)
     report(95, Step.ZIPPING, {})
     zip_path = out_dir / f"{slug}-mallette.zip"
     write_zip(zip_path, files, date)
     files.append(zip_path)
     return files, whole_path, zip_path, pages
+
+
+class _Merge:
+    """A merge run in a forked process (or here, where forking is impossible or failed)."""
+
+    def __init__(self, parts: list[MergePart], target: Path, info: MergeInfo) -> None:
+        self.args = (parts, target, info)
+        self.process: BaseProcess | None = None
+        if can_fork():
+            self.process = multiprocessing.get_context("fork").Process(
+                target=merge_pdfs, args=self.args, name="merge", daemon=True
+            )
+            self.process.start()
+        else:
+            merge_pdfs(*self.args)
+
+    def join(self) -> None:
+        """Wait for the merge; do it here if the forked process did not finish it."""
+        if self.process is None:
+            return
+        self.process.join()
+        if self.process.exitcode != 0:
+            merge_pdfs(*self.args)
 
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
