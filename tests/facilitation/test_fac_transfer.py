@@ -89,6 +89,19 @@ def _laptop(tmp_path: Path, name: str = "laptop") -> Engine:
     return make_engine(sqlite_copy(tmp_path / f"{name}.sqlite3"))
 
 
+def test_every_foreign_key_travels_as_a_key() -> None:
+    """A database id never goes into a file: each foreign key is a reference (UUID or e-mail) or left out."""
+    for spec in transfer.SPECS:
+        carried = {ref.column for ref in spec.refs} | set(spec.skip)
+        for column in spec.table.columns:
+            if column.foreign_keys:
+                assert column.name in carried, f"{spec.name}.{column.name} would travel as a raw id"
+            target = {fk.column.table.name for fk in column.foreign_keys}
+            ref = next((r for r in spec.refs if r.column == column.name), None)
+            if ref is not None and target:
+                assert target == {ref.target}, f"{spec.name}.{column.name} points at {target}"
+
+
 def test_round_trip_laptop_server_laptop(engine: Engine, tmp_path: Path) -> None:
     """SQLite -> server (SQLite or PostgreSQL) -> SQLite: same content; a second import changes nothing."""
     laptop, fresh = _laptop(tmp_path), _laptop(tmp_path, "fresh")
