@@ -1,6 +1,6 @@
 """Benchmark of the session report PDF (prints one line of figures; not a timed test).
 
-    .venv/bin/python bench/report.py [--notes 600] [--impressions 40]
+    .venv/bin/python bench/report.py [--notes 600] [--impressions 40] [--profile report.prof]
 
 Builds a closed session in a temporary SQLite database (participants of both communities, notes
 on every grid dimension with votes, debrief clusters holding every note, impression notes shared
@@ -36,6 +36,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=600)
     parser.add_argument("--impressions", type=int, default=40)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write a cProfile of the measured render to this file (pstats format)")
     args = parser.parse_args()
 
     from after_factory import make_session
@@ -83,6 +85,12 @@ def main() -> None:
             meeting = db.get(Meeting, made.meeting_id)
             assert meeting is not None
             render_session_report(reporting.gather(db, meeting), kit, PROJECT_ROOT / "print")
+        profiler = None
+        if args.profile is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         start, cpu_start = time.perf_counter(), time.process_time()
         with read_session(engine) as db:
             meeting = db.get(Meeting, made.meeting_id)
@@ -90,6 +98,9 @@ def main() -> None:
             data = reporting.gather(db, meeting)
         pdf, pages = render_session_report(data, kit, PROJECT_ROOT / "print")
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(args.profile))
         engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert pdf.startswith(b"%PDF")

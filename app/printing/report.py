@@ -31,7 +31,7 @@ from ..facilitation.synthesis import REGARD_HEADINGS, regard_of
 from ..facilitation.texts import short_quote
 from ..kit import Kit
 from ..kit.markdown import render_markdown
-from .render import _render_lock, pdf_bytes, resources
+from .render import _render_lock, gc_paused, pdf_bytes, resources
 
 ROLE_LABELS_FR = {
     PersonRole.VISITOR: "Visiteur·se", PersonRole.HOST: "Accueil", PersonRole.ELECTED: "Élu·e",
@@ -78,10 +78,11 @@ def _pdf(print_dir: Path, template: str, context: dict[str, Any], key: str) -> t
     res.env.filters.setdefault("paragraphs", paragraphs)
     res.env.tests.setdefault("long_words", has_long_words)
     html = res.env.get_template(template).render(**context)
-    with _render_lock:
-        document = HTML(string=html, base_url=res.base_url, url_fetcher=res.fetcher).render(
-            stylesheets=[res.stylesheets["fonts.css"], _css(print_dir)], font_config=res.font_config)
-    return pdf_bytes(document, key), len(document.pages)
+    with gc_paused():
+        with _render_lock:
+            document = HTML(string=html, base_url=res.base_url, url_fetcher=res.fetcher).render(
+                stylesheets=[res.stylesheets["fonts.css"], _css(print_dir)], font_config=res.font_config)
+        return pdf_bytes(document, key), len(document.pages)
 
 
 def isolate(text: str) -> str:

@@ -225,3 +225,24 @@ def test_print_this_card(print_kit: Kit, tmp_path: Path, item_type: str, pages: 
     with pytest.raises(KeyError):
         render_card_pdf(print_kit, "fiche-utilite-sociale", base_url=BASE_URL, print_dir=PRINT_DIR,
                         cards_dir=CARDS_DIR)
+
+
+def test_gc_pause_nests_and_restores_the_collector() -> None:
+    import gc
+
+    from app.printing.render import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer render still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
