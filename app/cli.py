@@ -94,13 +94,15 @@ def register_commands(app: Flask) -> None:
     @click.option("--decks", default="", help="Jeux à inclure, séparés par des virgules (tous par défaut).")
     @click.option("--back-offset", type=float, default=0.0, show_default=True,
                   help="Décalage horizontal des versos en mm (imprimantes qui décalent).")
+    @click.option("--cards", default="",
+                  help="Sélection : identifiants de cartes séparés par des virgules (un seul PDF de ces cartes).")
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"),
                   show_default=True)
     @click.option("--content", "content_dir", type=click.Path(file_okay=False, path_type=Path),
                   default=None, help="Dossier du contenu (par défaut celui de la configuration).")
     @click.option("--base-url", default=None, help="Adresse des QR codes (par défaut MALLETTE_BASE_URL).")
     def build_kit_command(
-        territory: str, paper: str, edition: str, decks: str, back_offset: float, out: Path,
+        territory: str, paper: str, edition: str, decks: str, back_offset: float, cards: str, out: Path,
         content_dir: Path | None, base_url: str | None,
     ) -> None:
         """Imprime la mallette d'un territoire : un PDF par jeu, le PDF complet et un ZIP."""
@@ -108,7 +110,7 @@ def register_commands(app: Flask) -> None:
 
         status = run_build_kit(
             app.config, territory=territory, paper=paper, edition=edition, decks=decks,
-            back_offset=back_offset, out=out, content_dir=content_dir, base_url=base_url,
+            back_offset=back_offset, cards=cards, out=out, content_dir=content_dir, base_url=base_url,
         )
         if status:
             sys.exit(status)

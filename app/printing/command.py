@@ -49,6 +49,7 @@ def run_build_kit(
     decks: str,
     back_offset: float,
     out: Path,
+    cards: str = "",
     content_dir: Path | None,
     base_url: str | None,
 ) -> int:
@@ -68,6 +69,7 @@ def run_build_kit(
             edition=edition,
             decks=tuple(d.strip() for d in decks.split(",") if d.strip()),
             back_offset_mm=back_offset,
+            cards=tuple(c.strip() for c in cards.split(",") if c.strip()),
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc

@@ -255,3 +255,6 @@ def test_cli_build_kit(built_kit: KitResult, content_dir: Path, small_cards: Pat
     bad = app.test_cli_runner().invoke(args=["build-kit", "--territory", "X", "--decks", "inconnu",
                                              "--out", str(tmp_path / "x")])
     assert bad.exit_code == 1 and "inconnu" in bad.output
+    odd = app.test_cli_runner().invoke(args=["build-kit", "--territory", "X", "--cards", "carte-absente",
+                                             "--out", str(tmp_path / "y")])
+    assert odd.exit_code == 1 and "carte-absente" in odd.output  # a selection, checked against the kit
