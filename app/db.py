@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -16,6 +18,11 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from .config import PROJECT_ROOT
+
+try:
+    import fcntl
+except ImportError:  # Windows: the threads of a process still queue, processes fall back on SQLite's busy wait
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 BUSY_TIMEOUT_MS = 10_000
@@ -72,14 +79,75 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+class WriterQueue:
+    """Writers to one SQLite file wait their turn in a queue instead of in SQLite's busy handler.
+
+    SQLite lets one writer in at a time; the others sleep and retry with growing pauses (up to
+    100 ms each), so under a burst of posts a writer can sleep long after the lock was freed. Here
+    the threads of a process queue on a lock, and processes on an exclusive `flock` of a file next
+    to the database, which the kernel hands to the next waiter as soon as it is released. The
+    transaction still takes SQLite's own lock (BEGIN IMMEDIATE): the queue only orders the writers
+    that go through `write_session`; anything else is still arbitrated by SQLite's busy timeout.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".writers")
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if fcntl is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the turn of this database's writers (re-entrant within a thread)."""
+        with self._lock:
+            depth = getattr(self._local, "depth", 0)
+            fd = self._file() if depth == 0 else None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_writer_queues: dict[str, WriterQueue] = {}
+_writer_queues_lock = threading.Lock()
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The queue of writers of this engine's SQLite file (None for PostgreSQL or an in-memory database)."""
+    database = engine.url.database if is_sqlite(engine) else None
+    if not database or database == ":memory:":
+        return None
+    path = str(Path(database).resolve())
+    with _writer_queues_lock:
+        queue = _writer_queues.get(path)
+        if queue is None:
+            queue = _writer_queues[path] = WriterQueue(Path(path))
+        return queue
+
+
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction takes the write lock at once (BEGIN IMMEDIATE on SQLite).
 
-    Commits on success, rolls back on error.
+    Commits on success, rolls back on error. On a SQLite file, writers take turns (`WriterQueue`).
     """
+    queue = writer_queue(engine)
     bind = engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
-    with Session(bind) as session:
+    with queue.turn() if queue is not None else nullcontext(), Session(bind) as session:
         try:
             yield session
             session.commit()
