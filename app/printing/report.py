@@ -235,7 +235,9 @@ def run_report_job(app: Any, row: Any, report: Any) -> dict[str, Any]:
     folder = Path(app.config["BUILD_DIR"]) / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{row.key}.pdf"
+    for stale in folder.glob(f".{name}.*"):  # half-written by an attempt whose worker was killed
+        stale.unlink(missing_ok=True)
     partial = folder / f".{name}.{os.getpid()}"
     partial.write_bytes(pdf)
-    partial.replace(folder / name)
+    partial.replace(folder / name)  # atomic: the served name only ever holds a whole PDF
     return {"file": name, "pages": pages}

@@ -1,10 +1,11 @@
-"""The job worker: a killed worker's build is retried and finishes while the page shows progress,
+"""The job worker: a killed worker's build (and session report) is retried and finishes while the page shows progress,
 builds queue behind busy workers, the active-build cap holds on every backend, and the queue runs
 on SQLite by default and on Redis when REDIS_URL is set."""
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import multiprocessing
 import os
@@ -260,3 +261,96 @@ def test_worker_command_help(job_app: Flask) -> None:
     result = job_app.test_cli_runner().invoke(args=["worker", "--help"])
     assert result.exit_code == 0
     assert "--workers" in result.output
+
+
+# -- the session report PDF: the worker killed mid-report -------------------------------------------
+
+
+def _half_writing_worker_main(config: dict[str, Any], marker: str) -> None:
+    """A worker on a slow disk: writing a report PDF stops half-way (and signals it) until killed."""
+    real_write = Path.write_bytes
+
+    def slow_write(self: Path, data: bytes) -> int:  # type: ignore[override]
+        if self.parent.name != "reports":
+            return real_write(self, data)
+        with self.open("wb") as handle:
+            handle.write(data[: len(data) // 2])
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(marker).write_text(str(self))
+        time.sleep(60)  # killed here
+        return real_write(self, data)
+
+    Path.write_bytes = slow_write  # type: ignore[method-assign]
+    _worker_main(config)
+
+
+def test_a_worker_killed_mid_report_is_retried_and_serves_one_whole_pdf(tmp_path: Path) -> None:
+    import pikepdf
+    from factools import create_user, sign_in
+    from live_factory import planned_session
+    from sqlmodel import Session, select
+
+    from app.db import write_session
+    from app.models import Note, ReportPdf
+
+    config = settings(tmp_path)
+    app = create_app(config)
+    try:
+        engine = get_state(app).engine
+        user = create_user(app, "anim@example.org")
+        made = planned_session(engine, member_id=user.id)
+        with write_session(engine) as db:
+            for index in range(4):
+                db.add(Note(meeting_id=made.meeting_id, client_key=f"note-{index}", dimension_id="dim-cooperation",
+                            text=f"Observation {index} : le lieu partagé compte."))
+        client = app.test_client()
+        assert sign_in(client, "anim@example.org").status_code == 303
+        page = f"/seances/{made.meeting_id}/rapport"
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(page).get_data(as_text=True))
+        assert token
+        response = client.post(f"{page}/pdf", data={"csrf_token": token.group(1)})
+        assert response.status_code == 303
+
+        marker = tmp_path / "half-written"
+        process = multiprocessing.get_context("fork").Process(
+            target=_half_writing_worker_main, args=(config, str(marker)), daemon=False)
+        process.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not marker.exists():
+                assert time.monotonic() < deadline and process.is_alive(), "the report never got written"
+                time.sleep(0.05)
+        finally:
+            stop_worker(process)  # SIGKILL while the PDF is half on disk
+        partial = Path(marker.read_text())
+        assert partial.exists() and partial.name.startswith(".")  # the half-written file, under a hidden name
+        with Session(engine) as db:
+            row = db.exec(select(ReportPdf)).one()
+        assert row.status == JobStatus.RUNNING and row.attempts == 1
+        reports = Path(config["BUILD_DIR"]) / "reports"
+        assert not (reports / f"{row.key}.pdf").exists()  # nothing under the served name
+        assert client.get(f"{page}/{row.id}.pdf").status_code == 404
+        assert 'hx-trigger="every 2s"' in client.get(page).get_data(as_text=True)  # the page keeps waiting
+
+        second = start_worker(config)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with Session(engine) as db:
+                    row = db.exec(select(ReportPdf)).one()
+                if row.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+                    break
+                assert time.monotonic() < deadline, row
+                time.sleep(0.1)
+        finally:
+            stop_worker(second, signal.SIGTERM)
+        assert row.status == JobStatus.DONE and row.attempts == 2, row
+        assert sorted(p.name for p in reports.iterdir()) == [f"{row.key}.pdf"]  # no duplicate, no half file left
+        download = client.get(f"{page}/{row.id}.pdf")
+        assert download.status_code == 200 and download.mimetype == "application/pdf"
+        assert download.data == (reports / row.file).read_bytes()
+        assert len(pikepdf.open(io.BytesIO(download.data)).pages) == row.pages >= 1  # a whole PDF
+        assert f"/rapport/{row.id}.pdf" in client.get(page).get_data(as_text=True)
+    finally:
+        get_state(app).engine.dispose()
