@@ -3,7 +3,6 @@ cards), on the deck's one back, with the type sizes, QR rules and safe zone of e
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from app.kit import Kit
 from app.printing.cards import DECK_EXTRA_CARDS, DECK_PAGES, card_views, deck_cards, home_context
 from app.printing.decks import DeckError, deck_items, load_decks
 from app.printing.imposition import home_page_count
-from app.printing.kit_builder import KitOptions, render_deck_pdf
+from app.printing.kit_builder import KitResult
 from app.printing.render import find_overflows, render_html, resources
 
 _META = {**dict.fromkeys(("title", "author", "description", "keywords", "generator"), "t"),
@@ -83,16 +82,15 @@ def test_deck_cards_share_the_deck_back(print_kit: Kit) -> None:
         assert len(backs) == 1, deck.id
 
 
-def test_deck_pdf_opens_with_title_and_mode_d_emploi(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
-    """The deck as a kit builds it: two more cards than items, unnumbered, numbers 1/N..N/N after."""
-    options = KitOptions("Couserans")
+def test_deck_pdf_opens_with_title_and_mode_d_emploi(built_kit: KitResult, print_kit: Kit, small_cards: Path,
+                                                     tmp_path: Path) -> None:
+    """The decks as the kit built them: two more cards than items, unnumbered, then 1/N..N/N."""
     for deck_id in ("structures", "notions"):
         deck = next(d for d in load_decks(small_cards, PRINT_DIR) if d.id == deck_id)
         count = len(deck_items(deck, print_kit))
-        data, pages = render_deck_pdf(print_kit, deck_id, options, base_url=BASE_URL, print_dir=PRINT_DIR,
-                                      cards_dir=small_cards)
-        assert pages == home_page_count(count + DECK_EXTRA_CARDS, deck.size, "a4")
-        reader = PdfReader(io.BytesIO(data))
+        (path,) = [f for f in built_kit.files if f.name.endswith(f"-jeu-{deck_id}.pdf")]
+        reader = PdfReader(path)
+        assert len(reader.pages) == home_page_count(count + DECK_EXTRA_CARDS, deck.size, "a4")
         first = reader.pages[0].extract_text()
         assert "Mode d’emploi" in first and "À QUOI SERT CE JEU" in first.upper()
         assert f"{count}\u00a0cartes" in first and "CC BY-SA 4.0" in first
@@ -100,9 +98,7 @@ def test_deck_pdf_opens_with_title_and_mode_d_emploi(print_kit: Kit, small_cards
         text = "".join(page.extract_text() for page in reader.pages)
         assert f"{count}/{count}" in text and f"{count + 1}/" not in text.replace(f"{count + 1}/{count}", "")
         if deck_id == "structures":  # poker: the mode d'emploi's QR code opens the deck's page
-            pdf = tmp_path / "structures.pdf"
-            pdf.write_bytes(data)
-            (png,) = pdf_pages_png(pdf, 1, 1, 150, tmp_path)
+            (png,) = pdf_pages_png(path, 1, 1, 150, tmp_path)
             assert f"{BASE_URL}/structures" in decode_qr(png)
 
 
