@@ -24,7 +24,7 @@ from app.clock import FrozenClock
 from app.db import make_engine, read_session, write_session
 from app.facilitation import accounts, debrief, impressions, lifecycle, synthesis, transfer
 from app.facilitation.enums import Regard, Stage, UserRole, ValidationDecision, ValidationParty
-from app.models import Accompaniment, Meeting, Membership, Note, Participant, User
+from app.models import Accompaniment, Meeting, Membership, Note, Participant, Synthesis, SynthesisVersion, User
 
 CLOCK = FrozenClock()
 EMAIL = "anim@example.org"
@@ -187,6 +187,39 @@ def test_conflicts_are_reported_and_one_sided_changes_flow(engine: Engine, tmp_p
         up = _import(engine, _export(laptop, acc_uuid, tmp_path / "3.json"))
         assert up.updated == {"note": 1} and [c.key for c in up.conflicts] == [first]
         assert _note_text(engine, second) == "Repris sur l’ordinateur"
+    finally:
+        laptop.dispose()
+
+
+def _new_synthesis_version(engine: Engine, body: str) -> None:
+    with write_session(engine) as db:
+        found = db.exec(select(Synthesis)).one()
+        user = db.exec(select(User).where(User.email == EMAIL)).one()
+        synthesis.save(db, CLOCK, found, base_version=found.version, user=user,
+                       texts={r: f"{body} ({r.value})" for r in Regard})
+
+
+def _versions(engine: Engine) -> list[tuple[int, str]]:
+    with read_session(engine) as db:
+        return [(v.number, v.structure) for v in db.exec(select(SynthesisVersion)
+                                                         .order_by(SynthesisVersion.number))]
+
+
+def test_a_synthesis_edited_on_both_sides_is_a_conflict(engine: Engine, tmp_path: Path) -> None:
+    """Two third versions written apart: the second to arrive is reported, neither is lost or renumbered."""
+    laptop = _laptop(tmp_path)
+    try:
+        acc_uuid = _fill(laptop)
+        _account(engine)
+        _import(engine, _export(laptop, acc_uuid, tmp_path / "1.json"))
+        _new_synthesis_version(laptop, "Relu sur l’ordinateur")
+        _new_synthesis_version(engine, "Relu sur le serveur")
+        here, there = _versions(laptop), _versions(engine)
+        report = _import(laptop, _export(engine, acc_uuid, tmp_path / "2.json"))
+        assert [c.table for c in report.conflicts] == ["synthesis_version"] and report.changes == 0
+        assert _versions(laptop) == here and _versions(engine) == there
+        assert here[-1] == (3, "Relu sur l’ordinateur (structure)")
+        assert any(line.startswith("Conflit synthesis_version") for line in transfer.summary_lines(report))
     finally:
         laptop.dispose()
 
