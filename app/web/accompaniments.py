@@ -25,6 +25,7 @@ from ..facilitation.enums import MeetingKind, PersonRole, Stage, UserRole
 from ..facilitation.errors import DomainError, NotFound
 from ..models import Community, Territory, User
 from .context import account, clock, engine
+from .domain_messages import accompaniment_message as message
 from .errors import error_response
 from .labels import session_kind_label
 from .navigation import go
@@ -52,42 +53,8 @@ ROLE_LABELS = {
 }
 ACCOUNT_ROLE_LABELS = {UserRole.FACILITATOR: _l("Animateur·ice"), UserRole.COORDINATOR: _l("Coordinateur·ice")}
 
-#: Domain error codes -> messages for people.
-MESSAGES = {
-    "stage-refused": _l("Ce passage d'étape n'est pas possible depuis l'étape actuelle."),
-    "stage-needs-pair": _l("Choisissez d'abord la communauté accompagnatrice : cette étape demande les deux "
-                           "communautés."),
-    "stale": _l("L'accompagnement a changé entre-temps (quelqu'un d'autre l'a modifié) : voici son état actuel, "
-                "réessayez si besoin."),
-    "same-community": _l("La communauté accompagnatrice doit être différente de la communauté demandeuse."),
-    "name-length": _l("Indiquez un nom (120 caractères au plus)."),
-    "title-length": _l("Indiquez un titre (200 caractères au plus)."),
-    "territory-length": _l("Indiquez le territoire (120 caractères au plus)."),
-    "region-length": _l("La région fait 120 caractères au plus."),
-    "community-length": _l("Indiquez le nom de la communauté (160 caractères au plus)."),
-    "place-length": _l("Le lieu fait 200 caractères au plus."),
-    "community-not-in-accompaniment": _l("Choisissez l'une des deux communautés de l'accompagnement."),
-    "dates-order": _l("La date de fin précède la date de début."),
-    "date-invalid": _l("Cette date n'est pas valide (format AAAA-MM-JJ)."),
-    "template-unknown": _l("Ce modèle n'existe pas dans la mallette."),
-    "template-step-missing": _l("Le modèle cite une étape introuvable dans la mallette."),
-    "minutes-range": _l("Indiquez une durée en minutes, de 1 à %(maximum)s."),
-    "number-invalid": _l("Indiquez un nombre entier de minutes."),
-    "link-unknown": _l("Dimensions ou postures inconnues : %(ids)s."),
-    "kind-invalid": _l("Choisissez un type de séance."),
-    "role-invalid": _l("Choisissez un rôle."),
-    "user-unknown": _l("Ce compte n'existe pas."),
-    "not-found": _l("Introuvable."),
-}
 
 
-def message(error: DomainError) -> str:
-    """The translated message of a domain refusal."""
-    text = MESSAGES.get(error.code)
-    if text is None:
-        return _("Cette opération n'a pas pu être faite.")
-    params = {k: v for k, v in error.params.items() if isinstance(v, str | int)}
-    return str(text) % params if params else str(text)
 
 
 def stage_label(stage: Stage | str) -> str:

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user
 from sqlmodel import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,35 +20,17 @@ from ..facilitation.access import is_coordinator
 from ..facilitation.enums import LinkKind, UserRole
 from ..facilitation.errors import DomainError
 from ..models import Accompaniment, User
-from .accompaniments import me, message
+from .accompaniments import me
 from .auth import SignedIn
 from .context import clock, engine
+from .domain_messages import ACCOUNT_MESSAGES, account_message
 from .limits import limiter
 from .rendering import render
 
 bp = Blueprint("admin", __name__)
 
-ACCOUNT_MESSAGES = {
-    "link-invalid": _l("Ce lien n'est pas valide. Demandez-en un nouveau à un·e coordinateur·ice."),
-    "link-used": _l("Ce lien a déjà servi. Demandez-en un nouveau à un·e coordinateur·ice."),
-    "link-expired": _l("Ce lien a expiré. Demandez-en un nouveau à un·e coordinateur·ice."),
-    "email-mismatch": _l("Cette invitation est destinée à une autre adresse e-mail."),
-    "email-invalid": _l("Cette adresse e-mail n'est pas valide."),
-    "email-taken": _l("Cette adresse a déjà un compte : connectez-vous, ou demandez un lien de réinitialisation."),
-    "name-length": _l("Indiquez votre nom (120 caractères au plus)."),
-    "password-length": _l("Le mot de passe doit compter de %(minimum)s à %(maximum)s caractères."),
-    "password-mismatch": _l("Les deux mots de passe ne sont pas identiques."),
-    "application-already-chosen": _l("Cette candidature a déjà été retenue."),
-}
 
 
-def account_message(error: DomainError) -> str:
-    """Messages of account and application refusals."""
-    text = ACCOUNT_MESSAGES.get(error.code)
-    if text is None:
-        return message(error)
-    params = {k: v for k, v in error.params.items() if isinstance(v, str | int)}
-    return str(text) % params if params else str(text)
 
 
 def coordinator() -> User:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlmodel import Session
 
 from ..facilitation import access
 from ..facilitation.enums import PersonRole, ProposalKind, ProposalStatus, Regard, ValidationDecision, ValidationParty
-from ..facilitation.errors import DomainError, NotFound
+from ..facilitation.errors import NotFound
 from ..kit.markdown import render_markdown
 from ..models import Accompaniment, Meeting, SynthesisVersion
 from .context import account
+from .domain_messages import after_message
 
 REGARD_LABELS = {
     Regard.STRUCTURE: _l("Regard sur la structure d'accompagnement"),
@@ -52,58 +52,11 @@ PROPOSAL_STATUS_LABELS = {
     ProposalStatus.PUBLISHED: _l("Publiée"),
     ProposalStatus.REJECTED: _l("Refusée"),
 }
-FIELD_LABELS = {
-    "text": _l("le texte"),
-    "name": _l("le nom"),
-    "comment": _l("le commentaire"),
-    "title": _l("le titre"),
-    "summary": _l("le résumé"),
-    "body": _l("le texte"),
-}
-
-MESSAGES: dict[str, Any] = {
-    "text-nul": _l("%(field)s contient un caractère nul (\\0) qui ne peut pas être enregistré : retirez-le."),
-    "text-too-long": _l("%(field)s est trop long : %(length)s caractères pour %(limit)s au plus."),
-    "text-empty": _l("%(field)s est vide."),
-    "synthesis-conflict": _l("Quelqu'un a enregistré la version %(current)s pendant que vous écriviez. Votre texte "
-                             "est conservé ci-dessous, à côté de la dernière version : reprenez-le puis "
-                             "enregistrez à nouveau."),
-    "synthesis-changed": _l("La note a changé depuis que vous l'avez ouverte (version %(current)s) : relisez la "
-                            "nouvelle version avant de répondre."),
-    "synthesis-frozen": _l("Cette version est déjà validée par les trois parties : elle ne change plus."),
-    "comment-required": _l("Dites quelles modifications vous demandez."),
-    "impression-conflict": _l("Votre note a été modifiée ailleurs (un autre onglet ou un autre appareil). Votre "
-                              "texte est conservé ci-dessous : rechargez la page pour voir l'autre version."),
-    "too-many-clusters": _l("Un bilan compte au plus %(limit)s groupes."),
-    "not-a-participant": _l("Vous ne participez pas à cette séance."),
-    "proposal-id-taken": _l("L'identifiant « %(item_id)s » est déjà pris dans la mallette ou par une autre "
-                            "proposition."),
-    "proposal-id-invalid": _l("L'identifiant doit être en minuscules, chiffres et tirets, et commencer par "
-                              "« %(prefix)s »."),
-    "proposal-needs-validated": _l("Une proposition part d'une note de synthèse validée par les trois parties."),
-    "proposal-target-missing": _l("Choisissez la fiche à laquelle ajouter cet exemple."),
-    "proposal-stale": _l("La proposition a été modifiée entre-temps : rechargez la page."),
-    "proposal-published": _l("Une proposition publiée ne se modifie plus."),
-    "party-missing": _l("Choisissez la partie qui a donné son accord."),
-    "given-on-missing": _l("Indiquez la date de l'accord (jour/mois/année)."),
-    "given-on-invalid": _l("La date de l'accord ne peut être ni dans le futur ni avant la version %(version)s."),
-    "already-approved": _l("Cette partie a déjà approuvé la version en cours."),
-}
 
 
-def message(error: DomainError) -> str:
-    """The translated, readable message of a domain error."""
-    template = MESSAGES.get(error.code)
-    if template is None:
-        return gettext("Cette action n'a pas pu être faite.")
-    params = dict(error.params)
-    if "field" in params:
-        label = FIELD_LABELS.get(str(params["field"]))
-        if label is None and str(params["field"]) in {r.value for r in Regard}:
-            label = REGARD_LABELS[Regard(str(params["field"]))]
-        params["field"] = str(label or params["field"]).capitalize()
-    return str(template) % params
 
+#: The after-session pages' name for it (the messages live in `domain_messages`).
+message = after_message
 
 def meeting_for(db: Session, meeting_id: int) -> tuple[Meeting, Accompaniment]:
     """The session and its accompaniment, if the signed-in account may see them; 404 otherwise."""

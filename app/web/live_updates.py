@@ -23,6 +23,7 @@ from ..facilitation.notes import WallNote
 from ..kit import ItemType
 from ..models import Meeting
 from .context import clock
+from .domain_messages import live_refusal
 
 #: How often live screens ask for changes (milliseconds); bench/live.py uses the same.
 POLL_MS = 2000
@@ -153,38 +154,10 @@ def base_url() -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/")
 
 
-def refusal(code: str, **params: Any) -> str:
-    """The translated message for a refusal code of the live-session domain."""
-    from flask_babel import gettext as _
 
-    messages = {
-        "code-invalid": _("Ce code n'est pas valide : il a 8 caractères, lettres et chiffres (sans 0, O, 1, I ni L)."),
-        "code-unknown": _("Aucune séance en cours n'a ce code. Vérifiez-le auprès de l'animation."),
-        "code-expired": _("Cette séance est terminée : son code ne fonctionne plus."),
-        "name-missing": _("Indiquez un nom ou un pseudonyme."),
-        "name-too-long": _("Le nom est trop long (%(max)s caractères au plus).", max=params.get("max", "")),
-        "bad-role": _("Choisissez un rôle dans la liste."),
-        "bad-community": _("Choisissez une communauté dans la liste."),
-        "note-empty": _("La note est vide."),
-        "note-too-long": _("La note est trop longue (%(max)s caractères au plus).", max=params.get("max", "")),
-        "bad-dimension": _("Choisissez une dimension de la grille."),
-        "bad-question": _("Cette question n'appartient pas à la dimension choisie."),
-        "bad-key": _("Le formulaire a expiré : rechargez la page."),
-        "key-taken": _("Le formulaire a expiré : rechargez la page."),
-        "session-not-live": _("La séance n'est pas en cours."),
-        "session-closed": _("La séance est close."),
-        "vote-limit": _("Vous avez utilisé vos %(limit)s votes : retirez-en un pour voter ailleurs.",
-                        limit=params.get("limit", "")),
-        "step-moved": _("L'étape a déjà changé sur un autre écran : voici l'étape en cours."),
-        "no-such-step": _("Il n'y a pas d'autre étape dans ce sens."),
-        "bad-extension": _("Prolongez de 1 à %(max)s minutes.", max=params.get("max", "")),
-        "bad-vote-limit": _("Le nombre de votes va de 0 à %(max)s.", max=params.get("max", "")),
-        "no-posture": _("Aucune carte posture à tirer."),
-        "bad-merge": _("Cette note ne peut pas recevoir de regroupement."),
-        "busy": _("Le serveur est très occupé : réessayez."),
-    }
-    return messages.get(code, _("Action impossible."))
 
+#: The live views' name for it (the messages live in `domain_messages`).
+refusal = live_refusal
 
 # -- notes as HTML, rendered once per version ---------------------------------------------------------
 # Every screen receives every note: with 150 phones, a note is sent 150 times. A note's HTML only
