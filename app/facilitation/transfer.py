@@ -594,7 +594,15 @@ class _Importer:
                 condition = condition & (spec.table.c.version == local._mapping["version"])
             for name in spec.volatile:
                 values.pop(name, None)
-            if getattr(self.db.execute(update(spec.table).where(condition).values(**values)), "rowcount", 0) != 1:
+            try:
+                with self.db.begin_nested():
+                    changed = getattr(self.db.execute(update(spec.table).where(condition).values(**values)),
+                                      "rowcount", 0)
+            except (IntegrityError, DBAPIError) as error:  # e.g. a unique value taken here meanwhile
+                detail = str(getattr(error, "orig", error)).splitlines()[0][:160]
+                self.report.conflicts.append(Conflict(spec.name, key, [("(mise à jour)", "refusée ici", detail)]))
+                return
+            if changed != 1:
                 self.report.conflicts.append(
                     Conflict(spec.name, key, [("(mise à jour)", "modifié pendant l’import", "")]))
                 return

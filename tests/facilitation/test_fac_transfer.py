@@ -23,8 +23,18 @@ from sqlmodel import select
 from app.clock import FrozenClock
 from app.db import make_engine, read_session, write_session
 from app.facilitation import accounts, debrief, impressions, lifecycle, synthesis, transfer
-from app.facilitation.enums import Regard, Stage, UserRole, ValidationDecision, ValidationParty
-from app.models import Accompaniment, Meeting, Membership, Note, Participant, Synthesis, SynthesisVersion, User
+from app.facilitation.enums import ProposalKind, Regard, Stage, UserRole, ValidationDecision, ValidationParty
+from app.models import (
+    Accompaniment,
+    Meeting,
+    Membership,
+    Note,
+    Participant,
+    Proposal,
+    Synthesis,
+    SynthesisVersion,
+    User,
+)
 
 CLOCK = FrozenClock()
 EMAIL = "anim@example.org"
@@ -220,6 +230,32 @@ def test_a_synthesis_edited_on_both_sides_is_a_conflict(engine: Engine, tmp_path
         assert _versions(laptop) == here and _versions(engine) == there
         assert here[-1] == (3, "Relu sur l’ordinateur (structure)")
         assert any(line.startswith("Conflit synthesis_version") for line in transfer.summary_lines(report))
+    finally:
+        laptop.dispose()
+
+
+def test_an_update_refused_here_is_a_conflict_not_a_crash(engine: Engine, tmp_path: Path) -> None:
+    """A one-sided change that breaks a unique rule on the server (a kit id taken meanwhile) is reported."""
+    laptop = _laptop(tmp_path)
+    try:
+        acc_uuid = _fill(laptop)
+        with write_session(laptop) as db:
+            acc = db.exec(select(Accompaniment)).one()
+            db.add(Proposal(accompaniment_id=acc.id or 0, kind=ProposalKind.INITIATIVE, item_id="initiative-lieu",
+                            title="Le lieu partagé", summary="Un tiers-lieu porté par la commune."))
+        _account(engine)
+        _import(engine, _export(laptop, acc_uuid, tmp_path / "1.json"))
+        with write_session(laptop) as db:
+            db.execute(update(Proposal).values(item_id="initiative-lieu-partage", version=Proposal.version + 1))  # type: ignore[arg-type]
+        with write_session(engine) as db:  # the server gave that id to another proposal meanwhile
+            acc = db.exec(select(Accompaniment)).one()
+            db.add(Proposal(accompaniment_id=acc.id or 0, kind=ProposalKind.INITIATIVE,
+                            item_id="initiative-lieu-partage", title="Autre", summary="Autre."))
+        report = _import(engine, _export(laptop, acc_uuid, tmp_path / "2.json"))
+        assert [(c.table, c.differences[0][:2]) for c in report.conflicts] == [
+            ("proposal", ("(mise à jour)", "refusée ici"))]
+        with read_session(engine) as db:
+            assert sorted(db.exec(select(Proposal.item_id)).all()) == ["initiative-lieu", "initiative-lieu-partage"]
     finally:
         laptop.dispose()
 
