@@ -55,6 +55,9 @@ MAX_ATTEMPTS = 3
 LEASE_SECONDS = 30.0
 #: How often (seconds) a worker looks for jobs whose worker died.
 REAP_INTERVAL = 5.0
+#: Longest wait (seconds) between two looks at a queue that cannot block (SQLite): Huey's default
+#: backs off to 10 s, which an idle worker would add to the first build asked for.
+POLL_SECONDS = 0.5
 
 #: Progress and error codes of the job machinery itself (kinds add their own).
 WAITING = "waiting"
@@ -301,8 +304,9 @@ class JobConsumer(Consumer):
     """
 
     def __init__(self, queue: JobQueue, workers: int) -> None:
+        poll = float(queue.app.config.get("JOB_POLL_SECONDS", POLL_SECONDS))
         super().__init__(queue.huey, workers=workers, worker_type="thread", periodic=False,
-                         health_check_interval=1)
+                         health_check_interval=1, initial_delay=min(0.1, poll), max_delay=poll)
         self.queue = queue
         self._next_reap = 0.0
 

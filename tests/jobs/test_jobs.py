@@ -257,6 +257,14 @@ def test_the_queue_runs_on_redis_when_redis_url_is_set(tmp_path: Path) -> None:
         get_state(app).engine.dispose()
 
 
+def test_the_worker_threads_look_at_an_idle_sqlite_queue_at_least_twice_a_second(job_app: Flask) -> None:
+    # Huey backs off to one look every 10 s: an idle worker made the next build wait that long.
+    consumer = get_queue(job_app).consumer(workers=2)
+    workers = [worker for worker, _thread in consumer.worker_threads]
+    assert len(workers) == 2 and all(isinstance(t, threading.Thread) for _w, t in consumer.worker_threads)
+    assert all(worker.max_delay <= 0.5 for worker in workers)
+
+
 def test_worker_command_help(job_app: Flask) -> None:
     result = job_app.test_cli_runner().invoke(args=["worker", "--help"])
     assert result.exit_code == 0
