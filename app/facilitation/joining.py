@@ -24,6 +24,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ..clock import Clock
+from ..db import from_row
 from ..models import Accompaniment, Meeting, Participant
 from .enums import MeetingStatus, PersonRole
 from .errors import DomainError
@@ -167,8 +168,8 @@ def session_and_participant(db: Session, meeting_uuid: str, token: str | None) -
     meeting_columns = [column.name for column in Meeting.__table__.columns]  # type: ignore[attr-defined]
     participant_columns = [column.name for column in Participant.__table__.columns]  # type: ignore[attr-defined]
     split = len(meeting_columns)
-    return (Meeting(**dict(zip(meeting_columns, values[:split], strict=True))),
-            Participant(**dict(zip(participant_columns, values[split:], strict=True))))
+    return (from_row(Meeting, zip(meeting_columns, values[:split], strict=True)),
+            from_row(Participant, zip(participant_columns, values[split:], strict=True)))
 
 
 def touch(db: Session, clock: Clock, participant: Participant) -> bool:

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from ..clock import Clock
-from ..db import bump_version
+from ..db import bump_version, from_row
 from ..models import Meeting, Note, Participant, Vote, new_uuid
 from .enums import MeetingStatus
 from .errors import DomainError, NotFound
@@ -134,8 +134,8 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
     connection = db.connection()
     statements = _post_statements(connection.dialect.name)
 
-    def insert(key: str) -> tuple[int, str] | None:
-        """Insert under `key`; the new note's id and uuid, or None if the key was taken.
+    def insert(key: str) -> tuple[int, str, int] | None:
+        """Insert under `key`; the new note's id, uuid and version, or None if the key was taken.
 
         The session's version is bumped first: the UPDATE takes the meeting row's lock (and checks
         that the session is still live) and gives the version the note is stamped with, in the
@@ -153,7 +153,7 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
             "merged_into_id": None, "deleted_at": None, "version": 1, "created_at": now, "updated_at": now,
             "created_version": version, "changed_version": version,
         }).scalar()
-        return None if note_id is None else (int(note_id), note_uuid)
+        return None if note_id is None else (int(note_id), note_uuid, int(version))
 
     def existing(key: str) -> Note:
         return db.exec(select(Note).where(col(Note.meeting_id) == meeting.id,  # type: ignore[call-overload]
@@ -161,9 +161,12 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
 
     created = insert(client_key)
     if created is not None:
-        note = Note(id=created[0], uuid=created[1], meeting_id=meeting.id or 0, client_key=client_key,
-                    participant_id=author[0], author_user_id=user_id, step_id=step_id, dimension_id=dimension_id,
-                    question_id=question_id or None, text=body, created_at=now, updated_at=now)
+        note = from_row(Note, {"id": created[0], "uuid": created[1], "meeting_id": meeting.id or 0,
+                               "client_key": client_key, "participant_id": author[0], "author_user_id": user_id,
+                               "step_id": step_id, "dimension_id": dimension_id, "question_id": question_id or None,
+                               "card_id": None, "text": body, "hidden": False, "merged_into_id": None,
+                               "deleted_at": None, "version": 1, "created_version": created[2],
+                               "changed_version": created[2], "created_at": now, "updated_at": now})
         return note, True
     note = existing(client_key)
     if (note.participant_id, note.author_user_id) != author:
