@@ -161,7 +161,7 @@ def _wait_export(client: FlaskClient, url: str) -> str:
     return page
 
 
-def test_export_button_runs_a_job_that_writes_validated_content(make_user, login, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_button_runs_a_job_that_writes_validated_content(login, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The coordinators' button: one job per click (double click included), written by the job worker,
     the files pass `mallette validate`; an export that would break the content is undone and says why."""
     from sqlite_template import sqlite_copy
