@@ -92,6 +92,7 @@ class WriterQueue:
     """
 
     def __init__(self, database: Path) -> None:
+        self.database = database
         self.path = database.with_name(database.name + ".writers")
         self._lock = threading.RLock()
         self._local = threading.local()
@@ -132,12 +133,13 @@ def writer_queue(engine: Engine) -> WriterQueue | None:
     database = engine.url.database if is_sqlite(engine) else None
     if not database or database == ":memory:":
         return None
-    path = str(Path(database).resolve())
-    with _writer_queues_lock:
-        queue = _writer_queues.get(path)
-        if queue is None:
-            queue = _writer_queues[path] = WriterQueue(Path(path))
-        return queue
+    queue = _writer_queues.get(database)
+    if queue is None:
+        with _writer_queues_lock:
+            path = Path(database).resolve()  # one queue per file, however its name is spelt
+            queue = next((q for q in _writer_queues.values() if q.database == path), None) or WriterQueue(path)
+            _writer_queues[database] = queue
+    return queue
 
 
 @contextmanager
