@@ -1,8 +1,8 @@
 """Assemble a kit from its rendered parts: the booklet, one PDF per deck, the whole kit, the ZIP.
 
-Merging keeps the parts' tagging (`merge.py`); the booklet and the whole kit are merged at the
-same time (the booklet in a forked process). ZIP entries have fixed dates, so the same parts give
-the same bytes.
+Merging keeps the parts' tagging (`merge.py`); where the build may fork, the booklet and the whole
+kit are merged at the same time (the booklet in a forked process). ZIP entries have fixed dates,
+so the same parts give the same bytes.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ def assemble(
     slug: str,
     date: datetime,
     report: ProgressFn,
+    *,
+    fork: bool = False,
 ) -> tuple[list[Path], Path, Path, int]:
-    """Write the booklet, the decks, the whole kit and the ZIP: (files, whole PDF, ZIP, pages)."""
+    """Write the booklet, the decks, the whole kit and the ZIP: (files, whole PDF, ZIP, pages);
+    with `fork`, the booklet is merged in a forked process while this one merges the whole kit."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     booklet_parts = [
@@ -56,8 +59,7 @@ def assemble(
         MergePart(rendered["body"].data),
     ]
     booklet_path = out_dir / f"{slug}-livret.pdf"
-    # The booklet is merged in a forked process while this one merges the whole kit.
-    booklet = _Merge(booklet_parts, booklet_path, merge_info(options, date, booklet=True))
+    booklet = ForkedMerge(booklet_parts, booklet_path, merge_info(options, date, booklet=True), fork=fork)
     files.append(booklet_path)
     deck_parts = []
     registration = rendered.get("registration")
@@ -92,13 +94,13 @@ def assemble(
     return files, whole_path, zip_path, pages
 
 
-class _Merge:
-    """A merge run in a forked process (or here, where forking is impossible or failed)."""
+class ForkedMerge:
+    """A merge run in a forked process when `fork` says so (else, or if that process fails, here)."""
 
-    def __init__(self, parts: list[MergePart], target: Path, info: MergeInfo) -> None:
+    def __init__(self, parts: list[MergePart], target: Path, info: MergeInfo, *, fork: bool) -> None:
         self.args = (parts, target, info)
         self.process: BaseProcess | None = None
-        if can_fork():
+        if fork and can_fork():
             self.process = multiprocessing.get_context("fork").Process(
                 target=merge_pdfs, args=self.args, name="merge", daemon=True
             )

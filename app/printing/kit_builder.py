@@ -128,7 +128,8 @@ def build_kit(
 
     report(88, Step.ASSEMBLING, {})
     files, whole_path, zip_path, pages = assemble(
-        rendered, entries, options, out_dir, slug, content_date(kit), report
+        rendered, entries, options, out_dir, slug, content_date(kit), report,
+        fork=render_processes(workers, 2) > 1,
     )
     used = save_manifest(manifest_path, cache, files, whole_path, zip_path, pages)
     used += [cache / "parts" / f"{p.key}.{ext}" for p in parts for ext in ("pdf", "json")]

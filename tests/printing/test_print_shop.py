@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import statistics
 import subprocess
@@ -21,6 +22,7 @@ from weasyprint.formatting_structure import boxes
 
 from app.kit import Kit
 from app.kit.markdown import french_text
+from app.printing.assembly import ForkedMerge
 from app.printing.booklet import BookletBuilder
 from app.printing.kit_builder import KitResult
 from app.printing.merge import MergeInfo, MergePart, merge_pdfs
@@ -55,6 +57,17 @@ def test_every_part_starts_on_a_recto(tmp_path: Path) -> None:
     with merged.open_outline() as outline:
         firsts = [merged.pages.index(pikepdf.Page(o.destination[0])) for o in outline.root[0].children]
     assert firsts == [4, 10, 12]
+
+
+def test_a_merge_in_a_forked_process_writes_the_same_file(tmp_path: Path) -> None:
+    parts = [MergePart(_pdf(3)), MergePart(_pdf(2), "b")]
+    info = MergeInfo("t", "a", "s", "c", datetime(2026, 1, 1), group_bookmark="g")
+    forked = ForkedMerge(parts, tmp_path / "forked.pdf", info, fork=True)
+    assert forked.process is not None and forked.process.pid != os.getpid()
+    forked.join()
+    assert forked.process.exitcode == 0
+    ForkedMerge(parts, tmp_path / "here.pdf", info, fork=False)
+    assert (tmp_path / "forked.pdf").read_bytes() == (tmp_path / "here.pdf").read_bytes()
 
 
 def test_whole_kit_duplex_runs_start_on_rectos(built_kit: KitResult) -> None:
