@@ -57,7 +57,8 @@ def clean_territory_name(name: str) -> str:
 @dataclass(frozen=True)
 class KitOptions:
     """What a territory asks for: its name, paper, edition, decks and printer back offset; or, with
-    `cards`, a selection: one PDF of just those cards (fronts and mirrored backs), in deck order."""
+    `cards`, a selection: one PDF of just those cards (fronts and mirrored backs), in deck order
+    whatever the order they were picked in."""
 
     territory: str
     paper: str = "a4"
@@ -76,7 +77,8 @@ class KitOptions:
             raise ValueError(f"édition « {self.edition} » inconnue ({', '.join(EDITIONS)})")
         if not -MAX_OFFSET_MM <= float(self.back_offset_mm) <= MAX_OFFSET_MM:
             raise ValueError(f"le décalage du verso doit rester entre -{MAX_OFFSET_MM:g} et {MAX_OFFSET_MM:g} mm")
-        cards = tuple(dict.fromkeys(str(card) for card in self.cards))  # in order, without repeats
+        # Sorted, without repeats: the same cards picked in another order are the same build (one key).
+        cards = tuple(sorted({str(card) for card in self.cards}))
         if len(cards) > MAX_SELECTED_CARDS:
             raise ValueError(f"une sélection compte au plus {MAX_SELECTED_CARDS} cartes ({len(cards)} demandées)")
         bad = [card for card in cards if not _CARD_ID.match(card)]
