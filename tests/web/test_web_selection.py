@@ -86,3 +86,11 @@ def test_bad_selections_keep_the_form_and_say_why(app: Flask, client: FlaskClien
     assert many.status_code == 422
     assert not fake.calls
     assert _post(client, [card], **{"sel-csrf_token": "x"}).status_code in (400, 422)  # CSRF checked
+
+
+def test_mode_d_emploi_cards_point_to_pages_that_exist(client: FlaskClient) -> None:
+    """The QR code of each deck's mode d'emploi card opens the web page listing that deck's cards."""
+    from app.printing.cards import DECK_PAGES
+
+    for path in DECK_PAGES.values():
+        assert client.get(path).status_code == 200, path
