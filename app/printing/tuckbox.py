@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .cards import MALLETTE_NAME, icon_url
+from .decks import Deck
 from .marks import CUT_INK, _n
 from .theme import CARD_SIZE_LABELS, CARD_SIZES, PAPER_LABELS, PAPERS
 
@@ -195,7 +197,7 @@ def to_page(place: Layout, box: TuckBox, x: float, y: float) -> tuple[float, flo
     return round(place.x + x, 3), round(place.y + y, 3)
 
 
-def tuckbox_pages(decks: list[tuple[Any, int]], paper: str) -> list[dict[str, Any]]:
+def tuckbox_pages(decks: list[tuple[Deck, int]], paper: str) -> list[dict[str, Any]]:
     """One page per deck: its box, layout, drawing and where its texts go. `decks` holds
     (deck, printed cards) pairs."""
     pages = []
@@ -226,10 +228,8 @@ def _mm(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-def tuckbox_context(decks: list[tuple[Any, int]], paper: str, print_dir: Path, meta: dict[str, str]) -> dict[str, Any]:
+def tuckbox_context(decks: list[tuple[Deck, int]], paper: str, print_dir: Path, meta: dict[str, str]) -> dict[str, Any]:
     """Template context of the tuck boxes document (`tuckbox.html`): one page per deck."""
-    from .cards import MALLETTE_NAME, icon_url  # noqa: PLC0415 - cards imports the theme only
-
     pages = tuckbox_pages(decks, paper)
     for page in pages:
         page["icon"] = icon_url(print_dir, page["deck"].icon, "#ffffff")
