@@ -265,7 +265,7 @@ class JobQueue:
     def thread_worker(self, poll: float = 0.05) -> Iterator[threading.Thread]:
         """Run the queue in a thread of this process while the block runs (tests, development)."""
         stop = threading.Event()
-        self.render_workers = 1  # never fork from a multi-threaded process
+        self.render_workers = 1  # test kits are small: they render in this process
 
         def loop() -> None:
             next_reap = 0.0
