@@ -6,7 +6,7 @@ Starts `mallette worker` (`app.jobs.run_worker`, in a process of its own, on a t
 database and build folder), asks for the home A4 kit and waits for it (cold: empty print cache),
 then for kits on another paper (Letter, home) and another edition (print shop, A4), as the download
 page does. Prints, for each: seconds from the request to the build row being done, the CPU seconds
-the worker and its render processes used, how many processes rendered, the machine's load average.
+the worker's process group used, how many processes rendered, the machine's load average.
 """
 
 from __future__ import annotations
@@ -27,10 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and of its waited-for children (/proc, Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+def _cpu_seconds(group: int) -> float:
+    """User + system CPU of the processes of a process group, with their waited-for children's
+    (/proc, Linux): the worker, its job processes or threads, their render processes."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == group:  # pgrp
+            ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
