@@ -67,7 +67,9 @@ def base_url(*, configured: str | None, host: str, port: int, lan: str | None) -
 
 def _commands(*, workers: int, host: str, port: int, job_workers: int) -> tuple[list[str], list[str]]:
     """The gunicorn and job-worker command lines."""
-    web = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4",
+    # Phones poll their live view every few seconds: a keep-alive longer than that keeps each one on
+    # its connection instead of opening a new one per poll (gunicorn's default is 2 s).
+    web = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4", "--keep-alive", "10",
            "--bind", f"{host}:{port}", "--access-logfile", "-", "--graceful-timeout", "10", "app:create_app()"]
     worker = [sys.executable, "-c", "from app.cli import main; main()", "worker", "--workers", str(job_workers)]
     return web, worker

@@ -30,6 +30,14 @@ def test_serve_help_shows_its_options(runner_plain) -> None:  # type: ignore[no-
         assert option in result.output
 
 
+def test_phones_keep_their_connection_between_polls() -> None:
+    from app.web.live_updates import POLL_MS
+
+    web, _worker = serving._commands(workers=2, host="127.0.0.1", port=5000, job_workers=1)
+    keep_alive = float(web[web.index("--keep-alive") + 1])
+    assert keep_alive * 1000 > 2 * POLL_MS  # a missed poll or two still finds the connection open
+
+
 def test_loopback_urls() -> None:
     for url in ("http://localhost:5000", "http://127.0.0.1:5000/", "http://127.1.2.3", "http://[::1]:5000",
                 "http://mallette.localhost"):
