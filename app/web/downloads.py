@@ -56,6 +56,13 @@ def _strip(value: Any) -> Any:
     return " ".join(unicodedata.normalize("NFC", value).split()) if isinstance(value, str) else value
 
 
+#: The two editions, as the download and selection forms offer them.
+EDITION_CHOICES = [
+    SelectChoice("home", _l("Maison ou bureau : plusieurs cartes par feuille, recto verso, traits de coupe")),
+    SelectChoice("shop", _l("Imprimeur : une carte par page, fonds perdus de 3 mm et traits de coupe")),
+]
+
+
 class KitForm(FlaskForm):
     """The territory kit options."""
 
@@ -70,14 +77,7 @@ class KitForm(FlaskForm):
         ],
     )
     paper = RadioField(_l("Papier"), choices=PAPERS, default="a4")
-    edition = RadioField(
-        _l("Édition"),
-        choices=[
-            SelectChoice("home", _l("Maison ou bureau : plusieurs cartes par feuille, recto verso, traits de coupe")),
-            SelectChoice("shop", _l("Imprimeur : une carte par page, fonds perdus de 3 mm et traits de coupe")),
-        ],
-        default="home",
-    )
+    edition = RadioField(_l("Édition"), choices=EDITION_CHOICES, default="home")
     decks = SelectMultipleField(
         _l("Jeux de cartes"),
         validators=[DataRequired(message=_l("Choisissez au moins un jeu de cartes."))],
@@ -93,14 +93,7 @@ class SelectionForm(FlaskForm):
     """A selection of cards across decks, printed as one PDF (fields prefixed `sel-`)."""
 
     paper = RadioField(_l("Papier"), choices=PAPERS, default="a4")
-    edition = RadioField(
-        _l("Édition"),
-        choices=[
-            SelectChoice("home", _l("Maison ou bureau : plusieurs cartes par feuille, recto verso, traits de coupe")),
-            SelectChoice("shop", _l("Imprimeur : une carte par page, fonds perdus de 3 mm et traits de coupe")),
-        ],
-        default="home",
-    )
+    edition = RadioField(_l("Édition"), choices=EDITION_CHOICES, default="home")
     cards = SelectMultipleField(_l("Cartes choisies"), validate_choice=False)
 
     def validate_cards(self, field: SelectMultipleField) -> None:
