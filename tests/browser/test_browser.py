@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AXE, LiveServer
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +65,7 @@ def test_keyboard_skip_link_and_language_switch(page, live_server: LiveServer) -
     assert skip.evaluate("el => el === document.activeElement")
     assert skip.bounding_box()["y"] >= 0  # shown when focused
     page.keyboard.press("Enter")
-    assert page.url.endswith("#contenu")
+    page.wait_for_url(re.compile(r"/glossaire#contenu$"))  # the jump to the content, once the browser made it
     page.get_by_role("button", name="Menu").click()  # on a phone, the language is in the menu
     page.get_by_role("link", name="English").click()
     page.wait_for_url(re.compile(r"/glossaire$"))
@@ -72,7 +73,7 @@ def test_keyboard_skip_link_and_language_switch(page, live_server: LiveServer) -
     assert page.locator("html").get_attribute("lang") == "en"
     page.get_by_role("button", name="Menu").click()
     page.get_by_role("link", name="Français").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Glossaire"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Glossaire", timeout=15_000)  # the French page
 
 
 def _qr_urls(pdf: Path, tmp_path: Path, first: int = 1, last: int = 2) -> list[str]:
