@@ -47,8 +47,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The tests run in parallel, one worker per CPU (each with its own databases, see tests/worker_env.py);
+# `make test TEST_WORKERS=0` runs them in this one process.
+TEST_WORKERS ?= auto
+
 test: install system-deps lint typecheck validate
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
