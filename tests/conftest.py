@@ -126,20 +126,21 @@ def _empty_postgres(url: str) -> None:
 
 # -- parallel runs (pytest-xdist) ---------------------------------------------------------------------
 # The tests that use an expensive session-scoped fixture run on one worker, so that it is made once
-# per run rather than once per worker: the test files of each such fixture form one group.
-MADE_ONCE = {
-    "built_kit": ("tests/printing/test_cache.py", "tests/printing/test_kit.py", "tests/printing/test_print_shop.py"),
-}
-_GROUP_OF_FILE = {path: fixture for fixture, paths in MADE_ONCE.items() for path in paths}
+# per run rather than once per worker: the folder whose conftest defines the fixture is one group.
+MADE_ONCE = {"built_kit": "tests/printing/"}  # the one whole-kit build (tests/printing/conftest.py)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Refuse a test that uses a fixture of MADE_ONCE from a file outside that fixture's group."""
+    """Refuse a test that uses a fixture of MADE_ONCE from outside that fixture's group."""
     for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        for fixture, paths in MADE_ONCE.items():
-            if fixture in getattr(item, "fixturenames", ()) and path not in paths:
-                raise pytest.UsageError(f"{path} uses {fixture}: add it to MADE_ONCE in tests/conftest.py")
+        for fixture, folder in MADE_ONCE.items():
+            if fixture in getattr(item, "fixturenames", ()) and not item.nodeid.startswith(folder):
+                raise pytest.UsageError(f"{item.nodeid} uses {fixture}: update MADE_ONCE in tests/conftest.py")
+
+
+def _group(nodeid: str) -> str:
+    """The xdist work unit of a test: its MADE_ONCE folder, or the test alone."""
+    return next((folder for folder in MADE_ONCE.values() if nodeid.startswith(folder)), nodeid)
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist, nothing to schedule
@@ -153,7 +154,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class MadeOnceScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return _GROUP_OF_FILE.get(nodeid.split("::", 1)[0], nodeid)
+            return _group(nodeid)
 
     return MadeOnceScheduling(config, log)
 
