@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import graphlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from app import create_app
 from app.config import PROJECT_ROOT
 from app.db import make_engine, normalise_url, upgrade
 from app.kit import Kit, load_kit
+from app.state import sync_content
 
 CONTENT_DIR = PROJECT_ROOT / "kit_content"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -63,6 +65,18 @@ def _head_revision() -> str:
 _emptying: dict[str, str] = {}
 
 
+def _tables_and_references(connection: Connection) -> dict[str, set[str]]:
+    """Each table of the schema (quoted as in SQL) with the tables whose rows its rows reference."""
+    tables: dict[str, set[str]] = {t: set() for (t,) in connection.exec_driver_sql(
+        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")}
+    for child, parent in connection.exec_driver_sql(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
+            " WHERE contype = 'f' AND connamespace = 'public'::regnamespace"):
+        if child != parent and child in tables:
+            tables[child].add(parent)
+    return tables
+
+
 def _emptying_script(connection: Connection) -> str:
     """DELETE statements for every table, referencing tables first (one script per schema head).
 
@@ -72,19 +86,12 @@ def _emptying_script(connection: Connection) -> str:
     script = _emptying.get(_head_revision())
     if script is not None:
         return script
-    tables = [t for (t,) in connection.exec_driver_sql(
-        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
-    referencing: dict[str, set[str]] = {t: set() for t in tables}
-    for child, parent in connection.exec_driver_sql(
-            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
-            " WHERE contype = 'f' AND connamespace = 'public'::regnamespace"):
-        if child != parent:
-            referencing.setdefault(parent, set()).add(child)
+    references = _tables_and_references(connection)
     try:
-        order = list(graphlib.TopologicalSorter(referencing).static_order())
-        script = "; ".join(f"DELETE FROM {t}" for t in order)
+        order = list(graphlib.TopologicalSorter(references).static_order())  # referenced tables first
+        script = "; ".join(f"DELETE FROM {t}" for t in reversed(order))
     except graphlib.CycleError:  # tables that reference each other: TRUNCATE handles the cycle
-        script = f"TRUNCATE {', '.join(tables)} CASCADE"
+        script = f"TRUNCATE {', '.join(references)} CASCADE"
     _emptying[_head_revision()] = script
     return script
 
@@ -122,6 +129,73 @@ def _empty_postgres(url: str) -> None:
                 " WHERE schemaname = 'public' AND last_value IS NOT NULL")
     finally:
         engine.dispose()
+
+
+@dataclass
+class _IndexedRows:
+    """The rows that indexing a content folder writes, table by table (binary COPY data)."""
+
+    tables: list[tuple[str, bytes]]
+    serials: list[tuple[str, str]]  # (table, column) whose sequence follows the restored ids
+
+
+_pg_indexed: dict[tuple[str, str], _IndexedRows] = {}
+
+
+def _indexed_postgres(url: str, content_dir: Path) -> str:
+    """The emptied PostgreSQL test database holding the index of `content_dir` (the app's own
+    indexing the first time in the session; a copy of the rows it wrote after that)."""
+    _empty_postgres(url)
+    key = (url, str(Path(content_dir).resolve()))
+    engine = make_engine(url)
+    try:
+        saved = _pg_indexed.get(key)
+        if saved is None:
+            sync_content(engine, Path(content_dir))
+            with engine.connect() as connection:
+                references = _tables_and_references(connection)
+                order = list(graphlib.TopologicalSorter(references).static_order())  # referenced tables first
+                cursor = connection.connection.cursor()
+                rows: list[tuple[str, bytes]] = []
+                for table in order:
+                    with cursor.copy(f"COPY {table} TO STDOUT (FORMAT BINARY)") as copy:
+                        data = b"".join(bytes(block) for block in copy)
+                    if connection.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table})").scalar():
+                        rows.append((table, data))
+                filled = {table for table, _ in rows}
+                serials = [(t, c) for t, c in connection.exec_driver_sql(
+                    "SELECT quote_ident(table_name), quote_ident(column_name) FROM information_schema.columns"
+                    " WHERE table_schema = 'public' AND (column_default LIKE 'nextval(%%' OR is_identity = 'YES')")
+                    if t in filled]
+                connection.rollback()
+            _pg_indexed[key] = _IndexedRows(rows, serials)
+            return url
+        with engine.begin() as connection:
+            cursor = connection.connection.cursor()
+            for table, data in saved.tables:
+                with cursor.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.write(data)
+            for table, column in saved.serials:
+                connection.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), max({column})) FROM {table}")
+        return url
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=DB_PARAMS)
+def indexed_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[Path], str]:
+    """`indexed_database_url(content_dir)`: a migrated database holding the index of `content_dir`
+    and no other row (a SQLite file, or the emptied PostgreSQL test database), so that an app on
+    that content starts without indexing it. Indexing itself is tested on both in test_app_backends."""
+
+    def make(content_dir: Path) -> str:
+        if request.param == "sqlite":
+            return sqlite_copy(tmp_path / "indexed.sqlite3", content_dir)
+        assert PG_URL is not None
+        return _indexed_postgres(PG_URL, content_dir)
+
+    return make
 
 
 # -- parallel runs (pytest-xdist) ---------------------------------------------------------------------

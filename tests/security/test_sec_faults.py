@@ -14,7 +14,7 @@ import re
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 
 from app import create_app
+from app.config import PROJECT_ROOT
 from app.db import read_session
 from app.models import Note
 
@@ -92,8 +93,9 @@ class Relay:
 
 
 @pytest.fixture
-def relayed_app(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, Relay]]:
+def relayed_app(indexed_database_url: Callable[[Path], str], tmp_path: Path) -> Iterator[tuple[Flask, Relay]]:
     """The app on PostgreSQL through a relay that the test can cut."""
+    database_url = indexed_database_url(PROJECT_ROOT / "kit_content")
     if database_url.startswith("sqlite"):
         pytest.skip("a database server outage needs a server: see the read-only disk drill for SQLite")
     url = make_url(database_url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -112,9 +112,10 @@ def test_invalid_utf8_is_never_a_500(app: Flask, method: str, path: str, body: b
 
 
 @pytest.fixture
-def both_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def both_app(indexed_database_url: Callable[[Path], str], tmp_path: Path) -> Iterator[Flask]:
     """The app on SQLite, then on PostgreSQL when configured (real kit content)."""
-    application = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url,
+    application = create_app({"TESTING": True, "SECRET_KEY": "test",
+                              "DATABASE_URL": indexed_database_url(PROJECT_ROOT / "kit_content"),
                               "BUILD_DIR": str(tmp_path / "builds"), "BASE_URL": "http://mallette.test",
                               "PREBUILD_DEFAULT_KIT": False})
     yield application

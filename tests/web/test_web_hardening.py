@@ -7,7 +7,7 @@ import re
 import shutil
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,9 +36,9 @@ def test_language_switch_with_a_line_break_in_next_goes_home(client: FlaskClient
 
 
 @pytest.fixture
-def db_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def db_app(indexed_database_url: Callable[[Path], str], tmp_path: Path) -> Iterator[Flask]:
     """The web test app on SQLite, then on PostgreSQL when configured."""
-    application = make_app(tmp_path, DATABASE_URL=database_url)
+    application = make_app(tmp_path, DATABASE_URL=indexed_database_url(WEB_CONTENT))
     yield application
     close_app(application)
 
