@@ -40,7 +40,8 @@ def test_live_search_as_a_user_types(page, live_server: LiveServer) -> None:  # 
     assert "résultat" in page.locator("#statut-recherche").inner_text()
     page.get_by_text("Filtrer par type, mot-clé ou dimension").click()  # the filters fold away on phones
     page.get_by_label("Type").select_option("notion")
-    page.wait_for_function("document.querySelectorAll('#resultats .hit').length === 1")
+    # (a locator waits without eval, which the page's CSP refuses, should the swap not be there yet)
+    expect(page.locator("#resultats .hit")).to_have_count(1, timeout=15_000)
     assert page.evaluate("window.__sameDocument") is True
     results.get_by_role("link", name="Coopération territoriale").click()
     page.wait_for_url(re.compile(r"/r/notion-cooperation-territoriale$"))
