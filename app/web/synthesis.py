@@ -180,7 +180,8 @@ def record_in_person(meeting_id: int) -> Response | BaseResponse:
         return _editor(meeting_id, status=409 if error.code == "synthesis-changed" else 422, in_person=typed,
                        in_person_error=message(error))
     flash(_("Validation en personne enregistrée."), "success")
-    return redirect(url_for("synthesis.editor", meeting_id=meeting_id) + "#en-personne", code=303)
+    # to the parties' table, where the approval now shows (the form may be gone: no party left waiting)
+    return redirect(url_for("synthesis.editor", meeting_id=meeting_id) + "#titre-statut", code=303)
 
 
 # -- the approvers' page ---------------------------------------------------------------------------

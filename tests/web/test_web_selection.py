@@ -35,7 +35,7 @@ def _post(client: FlaskClient, cards: list[str], **extra: str):  # type: ignore[
 
 def test_selection_form_lists_every_card_without_javascript(app: Flask, client: FlaskClient) -> None:
     page = client.get("/telecharger").get_data(as_text=True)
-    assert re.search(r'<form class="selection-form" method="post" action="/telecharger/selection"', page)
+    assert re.search(r'<form class="selection-form" method="post" action="/telecharger/selection#selection"', page)
     ids = _card_ids(app)
     assert ids
     for card in ids:
