@@ -34,7 +34,9 @@
     });
   }
 
-  // A card's page: the link becomes a toggle button.
+  // A card's page: the link becomes a button whose label says what it will do (add, or remove). No
+  // aria-pressed: a toggle's label must not change with its state, and this one does; the count is
+  // announced by its live region instead.
   function setUpToggles() {
     var toggles = document.querySelectorAll("[data-basket-add]");
     if (!toggles.length) { return; }
@@ -42,7 +44,6 @@
       var list = load();
       toggles.forEach(function (link) {
         var inside = list.indexOf(link.getAttribute("data-basket-add")) !== -1;
-        link.setAttribute("aria-pressed", inside ? "true" : "false");
         link.textContent = link.getAttribute(inside ? "data-label-remove" : "data-label-add");
       });
       say(list.length);
