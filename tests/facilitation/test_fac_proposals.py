@@ -206,6 +206,7 @@ def test_export_button_runs_a_job_that_writes_validated_content(login, tmp_path:
     assert anim.get(status_url).status_code == 404
     waiting = coord.get(status_url).get_data(as_text=True)
     assert 'hx-trigger="every 2s"' in waiting and "Actualiser" in waiting  # htmx polling, a link without JS
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in waiting  # "updates itself" holds
     polled = coord.get(status_url, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert '<div id="export" aria-live="polite">' in waiting and "<h1" not in polled  # only the state is swapped:
     assert "Retour aux propositions" in waiting and "Retour aux propositions" not in polled  # focus stays put
