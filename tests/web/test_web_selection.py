@@ -71,6 +71,8 @@ def test_selection_builds_one_pdf_through_the_queue(app: Flask, client: FlaskCli
     assert [c.cards for c in fake.calls] == [tuple(sorted((first, second)))]  # the job worker passes them on
     assert fake.calls[0].territory == "Ma sélection" and fake.calls[0].paper == "a4"
     assert "2 cartes choisies" in client.get(url).get_data(as_text=True)
+    english = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<h1>My card selection</h1>" in english and "Ma sélection" not in english  # no French name leaks
     again = _post(client, [first, second])  # the same cards in another order
     assert again.headers["Location"] == url and len(fake.calls) == 1  # same key: built once
 
