@@ -387,8 +387,14 @@ def wait_ready(port: int, timeout: float = 120) -> None:
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
+    user, system = tree_cpu_split(pid)
+    return user + system
+
+
+def tree_cpu_split(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by a process and its children (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    user = system = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -397,8 +403,9 @@ def tree_cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+            user += int(fields[11]) / ticks
+            system += int(fields[12]) / ticks
+    return user, system
 
 
 def one_backend(backend: str, args: argparse.Namespace) -> str:
@@ -421,10 +428,14 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
         try:
             wait_ready(port)
             limit = args.notes * args.pace * 3 + 60
-            cpu_before = tree_cpu_seconds(server.pid)
+            cpu_before = tree_cpu_split(server.pid)
+            client_before = time.process_time()
             results, posting, screens = asyncio.run(run_load(
                 port, meeting_id, code, args.participants, args.notes, args.pace, args.poll, limit))
-            server_cpu = tree_cpu_seconds(server.pid) - cpu_before
+            client_cpu = time.process_time() - client_before
+            cpu_after = tree_cpu_split(server.pid)
+            server_user, server_sys = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
+            server_cpu = server_user + server_sys
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -445,7 +456,9 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
             f"post_p50_ms={pct(results.post_ms, 0.5):.0f} post_p95_ms={pct(results.post_ms, 0.95):.0f} "
             f"seen_p95_ms={pct(seen_ms, 0.95):.0f} poll_p95_ms={pct(results.poll_ms, 0.95):.0f}")
     line += (f"  # server CPU {server_cpu:.1f} s for {len(results.post_ms)} posts and {len(results.poll_ms)} polls "
-             f"({server_cpu * 1000 / max(1, len(results.post_ms) + len(results.poll_ms)):.1f} ms a request)")
+             f"({server_cpu * 1000 / max(1, len(results.post_ms) + len(results.poll_ms)):.1f} ms a request; "
+             f"{server_sys:.1f} s of it in the kernel); load generator CPU {client_cpu:.1f} s "
+             f"(joining included) over {posting:.1f} s of posting")
     if unseen or results.error_kinds:
         line += f"; not seen by every screen: {unseen}; errors: {results.error_kinds}"
     return line

@@ -295,7 +295,7 @@ def _visible(meeting: Meeting, viewer: Viewer) -> Any:
 def vote_counts(db: Session, meeting_id: int) -> dict[int, int]:
     """Votes per note, a merged note's votes counting for the note it was merged into (once per person)."""
     target = func.coalesce(col(Note.merged_into_id), col(Note.id))
-    rows = db.execute(
+    rows = db.connection().execute(
         select(target, func.count(func.distinct(col(Vote.participant_id))))
         .select_from(Vote).join(Note, col(Note.id) == col(Vote.note_id))
         .where(col(Vote.meeting_id) == meeting_id, col(Note.deleted_at).is_(None))
@@ -305,13 +305,23 @@ def vote_counts(db: Session, meeting_id: int) -> dict[int, int]:
 
 
 def my_votes(db: Session, participant_id: int) -> set[int]:
-    """Notes the participant has voted for."""
-    return {int(v) for v in db.execute(select(col(Vote.note_id)).where(col(Vote.participant_id) == participant_id)
-                                       ).scalars()}
+    """Notes the participant has voted for (a Core query: every poll asks)."""
+    return {int(v) for v in db.connection().execute(
+        select(col(Vote.note_id)).where(col(Vote.participant_id) == participant_id)).scalars()}
 
 
 def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None) -> Wall:
-    """What `viewer` sees of the wall at the meeting's version (only what changed after `since`)."""
+    """What `viewer` sees of the wall at the meeting's version (only what changed after `since`).
+
+    Phones and the projection read this worker's copy of the wall (`wall_log`); the facilitator's
+    console, which also shows authors and merged texts, reads the database.
+    """
+    if viewer.kind != "facilitator":
+        from . import wall_log
+
+        log = wall_log.session_log(db, meeting)
+        if log is not None:
+            return _wall_from_log(db, meeting, viewer, log.changed_since(since, meeting.version))
     version = meeting.version
     columns = (col(Note.id), col(Note.uuid), col(Note.dimension_id), col(Note.question_id), col(Note.text),
                col(Note.participant_id), col(Note.hidden), col(Note.created_version), col(Note.changed_version))
@@ -340,6 +350,43 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
                  authors.get(author) if facilitator and author else None, tuple(merged.get(note_id, ())))
         for note_id, note_uuid, dimension_id, question_id, text, author, hidden, created, changed in rows
     ]
+    return Wall(version=version, epoch=meeting.wall_epoch, notes=notes,
+                hidden_counts=_hidden_counts(db, meeting, viewer))
+
+
+def _wall_from_log(db: Session, meeting: Meeting, viewer: Viewer, changed: list[Any]) -> Wall:
+    """A phone's or the projection's wall from the worker's copy of the notes (`wall_log`): the
+    same visibility rules as `_visible`, decided on each note's current state."""
+    me = viewer.participant_id
+    readable_dims: set[str] | None = None  # None: every dimension is readable
+    if meeting.notes_hidden:
+        readable_dims = set(meeting.revealed_dimensions or ())
+    visible = [n for n in changed if not n.gone and (
+        (me is not None and n.participant_id == me)
+        or (not n.hidden and (readable_dims is None or n.dimension_id in readable_dims)))]
+    show_counts = meeting.votes_revealed
+    counts = vote_counts(db, meeting.id or 0) if show_counts and visible else {}
+    mine = my_votes(db, me) if me and visible else set()
+    notes: list[WallNote] = []
+    for n in visible:
+        own = me is not None and n.participant_id == me
+        if own or show_counts or n.id in mine:
+            notes.append(WallNote(n.id, n.uuid, n.dimension_id, n.question_id, n.text, own, n.hidden,
+                                  counts.get(n.id, 0) if show_counts else None, n.id in mine,
+                                  n.created_version, n.changed_version, None))
+            continue
+        shared = n.shared
+        if shared is None:  # the same object for every viewer without a personal view of the note
+            shared = n.shared = WallNote(n.id, n.uuid, n.dimension_id, n.question_id, n.text, False, n.hidden,
+                                         None, False, n.created_version, n.changed_version, None)
+        notes.append(shared)
+    return Wall(version=meeting.version, epoch=meeting.wall_epoch, notes=notes,
+                hidden_counts=_hidden_counts(db, meeting, viewer))
+
+
+def _hidden_counts(db: Session, meeting: Meeting, viewer: Viewer) -> dict[str, int]:
+    """Notes per dimension this viewer may not read yet (moderated notes are not announced)."""
+    version = meeting.version
     hidden_counts: dict[str, int] = {}
     if viewer.kind != "facilitator" and meeting.notes_hidden:
         # Notes waiting for their dimension to be revealed (moderated notes are not announced).
@@ -351,7 +398,7 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
             .group_by(col(Note.dimension_id))
         ):
             hidden_counts[str(dimension)] = int(count)
-    return Wall(version=version, epoch=meeting.wall_epoch, notes=notes, hidden_counts=hidden_counts)
+    return hidden_counts
 
 
 def deleted_notes(db: Session, meeting_id: int, limit: int = 20) -> list[tuple[int, str, datetime]]:

@@ -24,8 +24,8 @@ def _lock(db: Session, participant: Participant) -> None:
 
 
 def used(db: Session, participant_id: int) -> int:
-    """Votes the participant has on notes that still stand."""
-    return int(db.execute(
+    """Votes the participant has on notes that still stand (a Core query: every poll asks)."""
+    return int(db.connection().execute(
         select(func.count()).select_from(Vote).join(Note, col(Note.id) == col(Vote.note_id))
         .where(col(Vote.participant_id) == participant_id, col(Note.deleted_at).is_(None))
     ).scalar_one())

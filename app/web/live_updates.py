@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, jsonify, make_response, render_template, request
+from flask import Response, current_app, jsonify, make_response, request
 from markupsafe import Markup
 
 from .. import get_state
@@ -129,8 +129,9 @@ def not_modified(etag: str) -> Response | None:
 
 
 def live_response(template: str, etag: str, **context: Any) -> Response:
-    """A live fragment with its ETag, never cached without asking again."""
-    response = make_response(render_template(template, **context))
+    """A live fragment with its ETag, never cached without asking again (rendered with only the
+    context given, see `rendering.render_fragment`)."""
+    response = make_response(current_app.jinja_env.get_template(template).render(**context))
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Vary"] = "HX-Request, Cookie"

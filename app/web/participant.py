@@ -28,7 +28,7 @@ from .context import clock, engine
 from .labels import PERSON_ROLE_LABELS
 from .limits import client_address, limiter
 from .participant_session import current_participant, remember_participant
-from .rendering import render, wants_partial
+from .rendering import render, render_fragment, wants_partial
 
 bp = Blueprint("participant", __name__)
 
@@ -286,11 +286,9 @@ def post_note(meeting_uuid: str) -> Response | BaseResponse:
         if not wants_partial():
             return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid, ok="1") + f"#n-{note_uuid}",
                             code=303)
-        return render("live/phone.html", "live/_note_sent.html", new_key=str(uuid_module.uuid4()), error=None,
-                      meeting=meeting)
+        return render_fragment("live/_note_sent.html", new_key=str(uuid_module.uuid4()), error=None)
     if wants_partial():
-        return render("live/phone.html", "live/_note_sent.html", status=422, new_key=None, error=error,
-                      meeting=meeting)
+        return render_fragment("live/_note_sent.html", status=422, new_key=None, error=error)
     note_form = _note_form(meeting, [fields["dimension"]], data=fields)
     return render("live/phone.html", "live/_phone.html", status=422, form=note_form, error=error,
                   with_csrf=True, **_phone_context(meeting, participant))

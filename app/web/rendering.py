@@ -85,6 +85,20 @@ def render(template_full: str, template_partial: str, *, status: int = 200, **co
     return _respond(html, status, etag)
 
 
+def render_fragment(template: str, *, status: int = 200, **context: Any) -> Response:
+    """Render an htmx fragment with only the context it is given (no context processors).
+
+    For the answers a busy room asks for many times a second (a phone's note post and poll, the
+    live screens): their templates use only what they are passed and the environment's globals
+    (`_`, `url_for`, `csrf_token`), so the page-wide context (the kit, the language switch, the
+    request) is not built for them. Vary and cache headers as `render`.
+    """
+    from flask import current_app
+
+    html = current_app.jinja_env.get_template(template).render(partial=True, **context)
+    return _respond(html, status)
+
+
 def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
     """Cache the rendered page of a GET view that depends only on its URL, the language and the content.
 

@@ -288,6 +288,32 @@ class LiveSession(RuleBasedStateMachine):
             self._check(self.engine)
 
     @invariant()
+    def screens_follow_by_deltas(self) -> None:
+        """Each phone polls as its page does: a whole wall first and after a reshape (new epoch),
+        otherwise only what changed since the version it has, applied as the page applies it (new
+        notes inserted, changed ones replaced where they are). Its screen must equal its whole wall."""
+        if not hasattr(self, "engine"):
+            return
+        if not hasattr(self, "screens"):
+            self.screens: dict[str, tuple[int, int, dict[str, str]]] = {}
+        with read_session(self.engine) as db:
+            meeting = self._meeting(db)
+            people = db.exec(select(Participant).where(Participant.meeting_id == meeting.id)).all()
+            for person in people:
+                viewer = notes.participant_viewer(person)
+                held = self.screens.get(person.uuid)
+                if held is None or held[1] != meeting.wall_epoch:
+                    shown = {n.uuid: n.text for n in notes.wall(db, meeting, viewer).notes}
+                else:
+                    seen, _epoch, shown = held
+                    shown = dict(shown)
+                    for n in notes.wall(db, meeting, viewer, since=seen).notes:
+                        if n.created_version > seen or n.uuid in shown:
+                            shown[n.uuid] = n.text
+                self.screens[person.uuid] = (meeting.version, meeting.wall_epoch, shown)
+                assert shown == {n.uuid: n.text for n in notes.wall(db, meeting, viewer).notes}
+
+    @invariant()
     def closed_means_closed(self) -> None:
         if hasattr(self, "engine"):
             with read_session(self.engine) as db:
