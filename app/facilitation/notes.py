@@ -27,7 +27,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import and_, bindparam, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, false, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -92,6 +92,7 @@ def _check_text(raw: str) -> str:
 class _PostStatements:
     bump: Any
     insert: Any
+    together: Any  # PostgreSQL: bump and insert in one statement (None on SQLite)
 
 
 @cache
@@ -106,16 +107,36 @@ def _post_statements(dialect: str) -> _PostStatements:
             .values(version=meeting.c.version + 1).returning(meeting.c.version))
     fresh = postgresql.insert(note) if dialect == "postgresql" else sqlite.insert(note)
     insert = fresh.on_conflict_do_nothing(index_elements=["meeting_id", "client_key"]).returning(note.c.id)
-    return _PostStatements(bump=bump, insert=insert)
+    together = None
+    if dialect == "postgresql":
+        # One statement: the UPDATE (written out: SQLAlchemy adds the table's Python-side defaults
+        # to an UPDATE inside a CTE) and the insert stamped with the version it returns; no row
+        # back when the key is taken or the session is not live.
+        names = [c.name for c in note.columns if c.name not in ("id", "created_version", "changed_version")]
+        together = text(
+            "WITH bumped AS (UPDATE meeting SET version = version + 1 WHERE id = :meeting AND status = :live "
+            "RETURNING version) "
+            f"INSERT INTO note ({', '.join(names)}, created_version, changed_version) "
+            f"SELECT {', '.join(':' + name for name in names)}, bumped.version, bumped.version FROM bumped "
+            "ON CONFLICT (meeting_id, client_key) DO NOTHING RETURNING id, created_version"
+        ).bindparams(*(bindparam(name, type_=note.c[name].type) for name in names),
+                     bindparam("live", type_=meeting.c.status.type))
+    return _PostStatements(bump=bump, insert=insert, together=together)
 
 
 def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimension_id: str, text: str,
          dimensions: Sequence[str], question_id: str | None = None, questions: Sequence[str] = (),
          participant: Participant | None = None, user_id: int | None = None,
-         step_id: int | None = None) -> tuple[Note, bool]:
+         step_id: int | None = None, alone: bool = False) -> tuple[Note, bool]:
     """Post a note; returns it and whether this call stored it (False: the key was already used).
 
     A newly stored note comes back as a transient row (its id, uuid and fields), not loaded again.
+
+    `alone` (the caller's transaction holds nothing else of this post): on PostgreSQL the version
+    bump and the insert are then one statement committed by itself, so the session row's lock,
+    which every post of the room waits for, is held inside the server only, never while this
+    Python thread waits for its turn to run. On SQLite, whose writers already take turns, it
+    changes nothing.
 
     Refuses `session-not-live`, `bad-key`, `note-empty`, `note-too-long`, `bad-dimension`,
     `bad-question`, and `key-taken` (the key belongs to someone else's note).
@@ -131,29 +152,50 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
         raise DomainError("bad-question")
     now = clock.now()
     author = (participant.id if participant else None, user_id)
-    connection = db.connection()
-    statements = _post_statements(connection.dialect.name)
+    bind = db.get_bind()
+    statements = _post_statements(bind.dialect.name)
 
     def insert(key: str) -> tuple[int, str, int] | None:
-        """Insert under `key`; the new note's id, uuid and version, or None if the key was taken.
-
-        The session's version is bumped first: the UPDATE takes the meeting row's lock (and checks
-        that the session is still live) and gives the version the note is stamped with, in the
-        same statement. A retry whose key is taken has then bumped it for nothing, which only makes
-        screens fetch an empty change.
-        """
-        version = connection.execute(statements.bump, {"meeting": meeting.id}).scalar()
-        if version is None:
-            raise DomainError("session-not-live")
+        """Insert under `key`; the new note's id, uuid and version, or None if the key was taken."""
         note_uuid = new_uuid()
-        note_id = connection.execute(statements.insert, {
+        values = {
             "uuid": note_uuid, "meeting_id": meeting.id, "client_key": key, "participant_id": author[0],
             "author_user_id": user_id, "step_id": step_id, "dimension_id": dimension_id,
             "question_id": question_id or None, "card_id": None, "text": body, "hidden": False,
             "merged_into_id": None, "deleted_at": None, "version": 1, "created_at": now, "updated_at": now,
-            "created_version": version, "changed_version": version,
-        }).scalar()
-        return None if note_id is None else (int(note_id), note_uuid, int(version))
+        }
+        if alone and statements.together is not None:
+            return insert_alone(values)
+        return insert_in_transaction(values)
+
+    def insert_alone(values: dict[str, Any]) -> tuple[int, str, int] | None:
+        """One statement in autocommit: the note stored (and committed) with its version, or None
+        when no row came back: the key was taken, or the session is not live."""
+        engine = bind.engine  # (the session's bind: an Engine, or a Connection of one)
+        with engine.connect() as own:
+            row = own.execution_options(isolation_level="AUTOCOMMIT").execute(
+                statements.together, {**values, "meeting": meeting.id, "live": MeetingStatus.LIVE}).first()
+        if row is not None:
+            return int(row[0]), str(values["uuid"]), int(row[1])
+        live = db.connection().execute(select(col(Meeting.status)).where(col(Meeting.id) == meeting.id)).scalar()
+        if live is not MeetingStatus.LIVE:
+            raise DomainError("session-not-live")
+        return None
+
+    def insert_in_transaction(values: dict[str, Any]) -> tuple[int, str, int] | None:
+        """Two statements in the caller's transaction. The session's version is bumped first: the
+        UPDATE takes the meeting row's lock (and checks that the session is still live) and gives
+        the version the note is stamped with, in the same statement. A retry whose key is taken
+        has then bumped it for nothing (as in `insert_alone`), which only makes screens fetch an
+        empty change.
+        """
+        connection = db.connection()
+        version = connection.execute(statements.bump, {"meeting": meeting.id}).scalar()
+        if version is None:
+            raise DomainError("session-not-live")
+        note_id = connection.execute(statements.insert, {
+            **values, "created_version": version, "changed_version": version}).scalar()
+        return None if note_id is None else (int(note_id), str(values["uuid"]), int(version))
 
     def existing(key: str) -> Note:
         return db.exec(select(Note).where(col(Note.meeting_id) == meeting.id,  # type: ignore[call-overload]

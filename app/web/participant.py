@@ -278,7 +278,7 @@ def post_note(meeting_uuid: str) -> Response | BaseResponse:
             note, _created = notes.post(
                 db, clock(), meeting, client_key=fields["key"], dimension_id=fields["dimension"], text=fields["text"],
                 dimensions=lu.dimension_ids(), question_id=fields["question"] or None, questions=lu.question_ids(),
-                participant=participant, step_id=meeting.current_step_id)
+                participant=participant, step_id=meeting.current_step_id, alone=True)
             note_uuid = note.uuid
     except DomainError as refused:
         error = lu.refusal(refused.code, **refused.params)

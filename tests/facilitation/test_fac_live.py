@@ -44,12 +44,13 @@ def _join(engine: Engine, clock: FrozenClock, meeting_id: int, name: str) -> tup
 
 
 def _post(engine: Engine, clock: FrozenClock, meeting_id: int, participant: Participant | None, key: str,
-          text: str = "Une idée", dimension: str = DIMENSIONS[0]) -> tuple[Note, bool]:
+          text: str = "Une idée", dimension: str = DIMENSIONS[0], *, alone: bool = False,
+          meeting: Meeting | None = None) -> tuple[Note, bool]:
     with write_session(engine) as db:
-        meeting = db.get(Meeting, meeting_id)
+        meeting = meeting or db.get(Meeting, meeting_id)
         assert meeting is not None
         note, created = notes.post(db, clock, meeting, client_key=key, dimension_id=dimension, text=text,
-                                   dimensions=DIMENSIONS, participant=participant)
+                                   dimensions=DIMENSIONS, participant=participant, alone=alone)
         if note in db:  # a new note comes back transient
             db.expunge(note)
     return note, created
@@ -142,20 +143,33 @@ def test_join_and_resume(engine: Engine) -> None:
             assert refused.value.code == code
 
 
-def test_post_is_idempotent_and_edit_own_only(engine: Engine) -> None:
+@pytest.mark.parametrize("alone", [False, True], ids=["in-transaction", "alone"])
+def test_post_is_idempotent_and_edit_own_only(engine: Engine, alone: bool) -> None:
+    """Both ways of storing a post (`alone`: one statement committed by itself on PostgreSQL)."""
     clock = FrozenClock()
     plan = _start(engine, clock)
     alice, _ = _join(engine, clock, plan.meeting_id, "Alice")
     bob, _ = _join(engine, clock, plan.meeting_id, "Bob")
-    note, created = _post(engine, clock, plan.meeting_id, alice, "key-00000001", "Une ressourcerie partagée")
-    again, created_again = _post(engine, clock, plan.meeting_id, alice, "key-00000001", "Une ressourcerie partagée")
+
+    def post(who: Participant, key: str, text: str) -> tuple[Note, bool]:
+        return _post(engine, clock, plan.meeting_id, who, key, text, alone=alone)
+
+    before = _meeting(engine, plan.meeting_id).version
+    note, created = post(alice, "key-00000001", "Une ressourcerie partagée")
+    # Stamped with the version its post gave the session, and stored (read from another session).
+    assert note.created_version == note.changed_version == _meeting(engine, plan.meeting_id).version == before + 1
+    with read_session(engine) as db:
+        stored = db.get(Note, note.id)
+        assert stored is not None and stored.text == "Une ressourcerie partagée"
+        assert stored.created_version == before + 1 and stored.participant_id == alice.id
+    again, created_again = post(alice, "key-00000001", "Une ressourcerie partagée")
     assert created and not created_again and again.id == note.id
     with pytest.raises(DomainError) as taken:
-        _post(engine, clock, plan.meeting_id, bob, "key-00000001", "Une ressourcerie partagée")
+        post(bob, "key-00000001", "Une ressourcerie partagée")
     assert taken.value.code == "key-taken"
     # A stale form (its key already used for another note) is not a retry: the new note is kept, once.
-    stale, stale_created = _post(engine, clock, plan.meeting_id, alice, "key-00000001", "Un atelier vélo")
-    stale_again, stale_created_again = _post(engine, clock, plan.meeting_id, alice, "key-00000001", "Un atelier vélo")
+    stale, stale_created = post(alice, "key-00000001", "Un atelier vélo")
+    stale_again, stale_created_again = post(alice, "key-00000001", "Un atelier vélo")
     assert stale_created and not stale_created_again and stale.id == stale_again.id != note.id
     with read_session(engine) as db:
         assert db.exec(select(func.count()).select_from(Note)).one() == 2
@@ -173,6 +187,15 @@ def test_post_is_idempotent_and_edit_own_only(engine: Engine) -> None:
             _post(engine, clock, plan.meeting_id, alice, bad.get("key", "key-0000bad1"), bad.get("text", "Texte"),
                   bad.get("dimension", DIMENSIONS[0]))
         assert refused.value.code == code
+    # A phone that read the session just before it closed: the store itself refuses.
+    still_live = _meeting(engine, plan.meeting_id)
+    with write_session(engine) as db:
+        live.close(db, clock, plan.meeting_id)
+    with pytest.raises(DomainError) as closed:
+        _post(engine, clock, plan.meeting_id, alice, "key-00000002", "Trop tard", alone=alone, meeting=still_live)
+    assert closed.value.code == "session-not-live"
+    with read_session(engine) as db:
+        assert db.exec(select(func.count()).select_from(Note)).one() == 2
 
 
 def test_hidden_notes_and_deltas(engine: Engine) -> None:
