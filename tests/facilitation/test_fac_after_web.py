@@ -206,6 +206,10 @@ def test_approval_given_in_person_from_the_editor(app: Flask, client: FlaskClien
     missing = client.post(f"{url}/en-personne", data=form)
     body = missing.get_data(as_text=True)
     assert missing.status_code == 422 and "Indiquez la date" in body and "compte rendu signé" in body
+    # The error is tied to the fields it is about (read with them by a screen reader).
+    assert 'id="en-personne-erreur"' in body
+    assert 'name="given_on" required aria-describedby="en-personne-erreur"' in body
+    assert editor.count("Créer le lien") == 3  # before any answer: a link for each party
     assert "Directrice &lt;b&gt;d&#39;Osons&lt;/b&gt;" in body  # kept, and inert
     with read_session(_engine(app)) as db:
         day = db.exec(select(SynthesisVersion)).one().created_at.date().isoformat()
@@ -213,6 +217,8 @@ def test_approval_given_in_person_from_the_editor(app: Flask, client: FlaskClien
         assert client.post(f"{url}/en-personne", data=dict(form, given_on=day)).status_code == 303
     page = client.get(url).get_data(as_text=True)
     assert "Approuvée en personne" in page and "Accord donné hors ligne, enregistré par Camille" in page
+    # No link is offered any more to the party that approved; the two others still get one.
+    assert page.count("Créer le lien") == 2 and "cette partie a approuvé la version en cours" in page
     with read_session(_engine(app)) as db:
         rows = db.exec(select(Validation)).all()
     assert len(rows) == 1 and rows[0].on_behalf and rows[0].given_on.isoformat() == day  # type: ignore[union-attr]
