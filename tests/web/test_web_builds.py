@@ -323,7 +323,7 @@ def test_progress_is_worded_in_the_readers_language(client: FlaskClient, app: Fl
     assert "40 % · Jeu « Postures » composé" in client.get(url).get_data(as_text=True)
     client.set_cookie("lang", "en")
     page = client.get(url).get_data(as_text=True)
-    assert "40 % · Deck « Postures » rendered" in page and "composé" not in page
+    assert "40% · Deck “Postures” rendered" in page and "composé" not in page
 
 
 def test_old_builds_expire_past_the_disk_budget(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
