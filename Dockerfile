@@ -14,4 +14,4 @@ RUN python -m venv .venv \
  && chown -R mallette:mallette instance /var/lib/mallette
 USER mallette
 EXPOSE 8000
-CMD [".venv/bin/gunicorn", "--workers", "4", "--threads", "4", "--bind", "0.0.0.0:8000", "app:create_app()"]
+CMD [".venv/bin/gunicorn", "-c", "python:app.gunicorn_conf", "--workers", "4", "--threads", "4", "--bind", "0.0.0.0:8000", "app:create_app()"]

@@ -69,7 +69,8 @@ def _commands(*, workers: int, host: str, port: int, job_workers: int) -> tuple[
     """The gunicorn and job-worker command lines."""
     # Phones poll their live view every few seconds: a keep-alive longer than that keeps each one on
     # its connection instead of opening a new one per poll (gunicorn's default is 2 s).
-    web = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4", "--keep-alive", "10",
+    web = [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--workers", str(workers),
+           "--threads", "4", "--keep-alive", "10",
            "--bind", f"{host}:{port}", "--access-logfile", "-", "--graceful-timeout", "10", "app:create_app()"]
     worker = [sys.executable, "-c", "from app.cli import main; main()", "worker", "--workers", str(job_workers)]
     return web, worker

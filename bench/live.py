@@ -421,7 +421,8 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
             reset_postgres(url)
         meeting_id, _meeting_uuid, code = prepare(url, work, base)
         env = {**os.environ, "MALLETTE_BENCH_DIR": str(work), "MALLETTE_BENCH_DB": url, "MALLETTE_BENCH_BASE": base}
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(args.workers),
                    "--worker-class", "gthread", "--threads", str(args.threads), "--keep-alive", "30",
                    "--backlog", "2048", "--preload", "--log-level", "warning", "bench.live:bench_app()"]
         server = subprocess.Popen(command, cwd=ROOT, env=env)

@@ -202,7 +202,8 @@ def main() -> None:
         made = prepare(args.pg_url, work, base, args.sessions)
         env = {**os.environ, "MALLETTE_BENCH_DIR": str(work), "MALLETTE_BENCH_DB": args.pg_url,
                "MALLETTE_BENCH_BASE": base, "REDIS_URL": args.redis_url}
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(args.workers),
                    "--worker-class", "gthread", "--threads", str(args.threads), "--keep-alive", "30",
                    "--backlog", "2048", "--preload", "--log-level", "warning", "bench.live:bench_app()"]
         server = subprocess.Popen(command, cwd=ROOT, env=env)

@@ -203,7 +203,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mallette-bench-") as work:
         env = {**os.environ, "MALLETTE_BENCH_DIR": work}
         command = [
-            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+            sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
             "--workers", str(args.workers), "--worker-class", args.worker_class, "--threads", str(args.threads),
             "--keep-alive", "30", "--log-level", "warning", "bench.web:bench_app()",
         ]

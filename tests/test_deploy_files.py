@@ -38,6 +38,8 @@ def _check_command(argv: list[str], app) -> None:  # type: ignore[no-untyped-def
     if program == "gunicorn":
         assert argv[-1] == "app:create_app()"
         assert "--workers" in argv and "--bind" in argv
+        # The settings module (its worker hook keeps the loaded app out of the collector's walks).
+        assert argv[argv.index("-c") + 1] == "python:app.gunicorn_conf"
     else:
         assert program == "mallette", argv
         assert argv[1] in _mallette_commands(app), f"no `mallette {argv[1]}` command"
@@ -106,3 +108,18 @@ def test_deploy_guide_mentions_every_setting_it_documents() -> None:
     for heading in ("PostgreSQL", "Redis", "Proxy inverse et TLS", "Sauvegardes", "Mises à jour"):
         assert heading in guide
     assert (PROJECT_ROOT / "deploy" / "Caddyfile").read_text().count("reverse_proxy 127.0.0.1:8000") == 1
+
+
+def test_gunicorn_workers_freeze_what_they_loaded() -> None:
+    """The worker hook moves the objects the app loaded to the permanent generation."""
+    import gc
+
+    from app import gunicorn_conf
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    gunicorn_conf.post_worker_init(None)
+    try:
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
