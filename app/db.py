@@ -27,6 +27,11 @@ except ImportError:  # Windows: the threads of a process still queue, processes 
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+#: SQLite: a process checkpoints the WAL after this many of its `write_session` commits, outside the
+#: writers' turn (see `WriterQueue.committed`); SQLite's own checkpoint is only the backstop.
+CHECKPOINT_EVERY = 200
+#: SQLite's automatic checkpoint (pages), for writes that do not go through `write_session`.
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 def normalise_url(url: str) -> str:
@@ -65,6 +70,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # SQLite checkpoints in the transaction that crosses 1,000 pages of WAL, with an fsync,
+        # while that writer still holds the writers' turn: each of those commits took 20 ms and
+        # more, and the room's posts queued behind it. `write_session` checkpoints after its turn.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -98,6 +107,8 @@ class WriterQueue:
         self._local = threading.local()
         self._fd: int | None = None
         self._pid = 0
+        self._commits = 0
+        self._checkpointing = threading.Lock()
 
     def _file(self) -> int | None:
         if fcntl is None:
@@ -122,6 +133,24 @@ class WriterQueue:
                 self._local.depth = depth
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+    def committed(self, engine: Engine) -> bool:
+        """Count a commit made in turn; every `CHECKPOINT_EVERY`, checkpoint the WAL (PASSIVE: it
+        waits for no reader or writer) now that the turn is free. True if this call checkpointed."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY or not self._checkpointing.acquire(blocking=False):
+            return False
+        try:
+            self._commits = 0
+            raw = engine.raw_connection()  # (no BEGIN: a checkpoint runs outside a transaction)
+            try:
+                raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+            finally:
+                raw.close()
+            return True
+        finally:
+            self._checkpointing.release()
 
 
 _writer_queues: dict[str, WriterQueue] = {}
@@ -157,6 +186,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+    if queue is not None:
+        queue.committed(engine)
 
 
 def alembic_config(url: str) -> AlembicConfig:

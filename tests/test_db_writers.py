@@ -93,3 +93,43 @@ def test_a_nested_write_in_the_same_thread_does_not_wait_for_itself(tmp_path: Pa
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM log")).scalar() == 1
     engine.dispose()
+
+
+def test_the_wal_is_checkpointed_after_the_writers_turn(tmp_path: Path, monkeypatch: Any) -> None:
+    """Every CHECKPOINT_EVERY commits, the committing process checkpoints the WAL once the writers'
+    turn is free (SQLite's own checkpoint, with its fsync, used to run inside a writer's turn)."""
+    import fcntl
+
+    from app import db as app_db
+
+    monkeypatch.setattr(app_db, "CHECKPOINT_EVERY", 5)
+    url = _database(tmp_path)
+    engine = make_engine(url)
+    queue = app_db.writer_queue(engine)
+    assert queue is not None
+    seen: list[tuple[str, bool]] = []
+
+    def turn_free() -> bool:
+        probe = open(queue.path, "a")  # noqa: SIM115 (a second open file: flock sees the queue's lock)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(probe, fcntl.LOCK_UN)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            probe.close()
+
+    def trace(conn: Any, _record: Any) -> None:
+        conn.set_trace_callback(lambda sql: seen.append((sql, turn_free())) if "wal_checkpoint" in sql else None)
+
+    event.listen(engine, "connect", trace)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == app_db.AUTOCHECKPOINT_PAGES
+    for number in range(12):
+        with write_session(engine) as db:
+            db.execute(text("INSERT INTO log (writer, number) VALUES ('a', :n)"), {"n": number})
+    assert seen == [("PRAGMA wal_checkpoint(PASSIVE)", True)] * 2
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM log")).scalar() == 12
+    engine.dispose()
