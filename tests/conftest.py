@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import loaded_kits
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -33,6 +34,7 @@ from app.state import sync_content
 CONTENT_DIR = PROJECT_ROOT / "kit_content"
 FIXTURES = Path(__file__).parent / "fixtures"
 isolate_worker()  # under xdist: this worker's own PostgreSQL and Redis, before test modules read them
+loaded_kits.install()  # apps made on an unchanged content folder share its parsed kit
 PG_URL = os.environ.get("MALLETTE_TEST_DATABASE_URL")
 
 DB_PARAMS = ["sqlite"] + (["postgresql"] if PG_URL else [])
