@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import compiled_templates
 import loaded_kits
 import pytest
 from flask import Flask
@@ -35,6 +36,7 @@ CONTENT_DIR = PROJECT_ROOT / "kit_content"
 FIXTURES = Path(__file__).parent / "fixtures"
 isolate_worker()  # under xdist: this worker's own PostgreSQL and Redis, before test modules read them
 loaded_kits.install()  # apps made on an unchanged content folder share its parsed kit
+compiled_templates.install()  # and the apps share their compiled templates
 PG_URL = os.environ.get("MALLETTE_TEST_DATABASE_URL")
 
 DB_PARAMS = ["sqlite"] + (["postgresql"] if PG_URL else [])
