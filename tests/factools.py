@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from unittest import mock
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,9 +19,21 @@ from app.models import User
 TEST_PASSWORD = "correct horse battery"
 
 
+@functools.cache
+def hashed_test_password() -> str:
+    """The app's scrypt hash of TEST_PASSWORD, computed once per test process."""
+    return accounts.hash_password(TEST_PASSWORD)
+
+
 def create_user(app: Flask, email: str, *, role: str = "facilitator", name: str = "Camille") -> User:
-    """Create an account directly in the database; returns the detached row."""
-    with write_session(app.extensions["mallette"].engine) as db:
+    """Create an account directly in the database; returns the detached row.
+
+    The accounts share one scrypt hash of TEST_PASSWORD (a tenth of a second each otherwise); signing
+    in still checks the password against it. Hashing itself is tested in test_fac_accounts.
+    """
+    hashed = hashed_test_password()
+    with write_session(app.extensions["mallette"].engine) as db, \
+            mock.patch.object(accounts, "hash_password", lambda _password: hashed):
         user = accounts.create_user(db, SYSTEM_CLOCK, email=email, display_name=name,
                                     password=TEST_PASSWORD, role=UserRole(role))
         db.expunge(user)
