@@ -84,11 +84,12 @@ def _qr_urls(pdf: Path, tmp_path: Path, first: int = 1, last: int = 2) -> list[s
     from PIL import Image
 
     prefix = tmp_path / "qr"
-    subprocess.run(["pdftoppm", "-r", "150", "-f", str(first), "-l", str(last), "-png", str(pdf), str(prefix)],
+    # Grey PGM files: PNG compression would cost several times the rasterising.
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-f", str(first), "-l", str(last), str(pdf), str(prefix)],
                    check=True)
     urls: list[str] = []
-    for png in sorted(tmp_path.glob("qr*.png")):
-        urls.extend(code.text for code in zxingcpp.read_barcodes(Image.open(png)))
+    for picture in sorted(tmp_path.glob("qr*.pgm")):
+        urls.extend(code.text for code in zxingcpp.read_barcodes(Image.open(picture)))
     return urls
 
 

@@ -35,21 +35,25 @@ def make_small_cards(kit: Kit, target: Path, extra: dict[str, list[str]] | None 
     return target
 
 
-def pdf_pages_png(pdf: Path, first: int, last: int, dpi: int, out: Path) -> list[Path]:
-    """Rasterise pages `first`..`last` (1-based) with pdftoppm; return the PNG paths."""
+def pdf_page_images(pdf: Path, first: int, last: int, dpi: int, out: Path) -> list[Path]:
+    """Rasterise pages `first`..`last` (1-based) with pdftoppm; return the image paths.
+
+    The images are uncompressed PPM files (RGB, pdftoppm's own format), the same pixels as its PNG
+    output without the PNG compression, which costs several times the rasterising itself.
+    """
     out.mkdir(parents=True, exist_ok=True)
     prefix = out / re.sub(r"\W", "_", pdf.stem)
     subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-f", str(first), "-l", str(last), "-png", str(pdf), str(prefix)],
+        ["pdftoppm", "-r", str(dpi), "-f", str(first), "-l", str(last), str(pdf), str(prefix)],
         check=True,
     )
-    return sorted(out.glob(f"{prefix.name}-*.png"))
+    return sorted(out.glob(f"{prefix.name}-*.ppm"))
 
 
-def decode_qr(png: Path) -> set[str]:
+def decode_qr(picture: Path) -> set[str]:
     """Every QR code zxing-cpp finds in an image."""
     import zxingcpp
     from PIL import Image
 
-    with Image.open(png) as image:
+    with Image.open(picture) as image:
         return {r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, pdf_pages_png
+from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, pdf_page_images
 from pypdf import PdfReader
 from test_card_faces import BODY_MIN, FOOT_MIN, PX_TO_MM, PX_TO_PT, _boxes
 from weasyprint.formatting_structure import boxes
@@ -98,8 +98,8 @@ def test_deck_pdf_opens_with_title_and_mode_d_emploi(built_kit: KitResult, print
         text = "".join(page.extract_text() for page in reader.pages)
         assert f"{count}/{count}" in text and f"{count + 1}/" not in text.replace(f"{count + 1}/{count}", "")
         if deck_id == "structures":  # poker: the mode d'emploi's QR code opens the deck's page
-            (png,) = pdf_pages_png(path, 1, 1, 150, tmp_path)
-            assert f"{BASE_URL}/structures" in decode_qr(png)
+            (picture,) = pdf_page_images(path, 1, 1, 150, tmp_path)
+            assert f"{BASE_URL}/structures" in decode_qr(picture)
 
 
 def test_mode_d_emploi_texts_are_bounded(tmp_path: Path) -> None:

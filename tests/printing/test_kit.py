@@ -12,7 +12,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from flask import Flask
-from print_helpers import BASE_URL, KIT_OPTIONS, PRINT_DIR, decode_qr, make_small_cards, pdf_pages_png
+from print_helpers import BASE_URL, KIT_OPTIONS, PRINT_DIR, decode_qr, make_small_cards, pdf_page_images
 from pypdf import PdfReader
 
 from app import create_app
@@ -157,8 +157,8 @@ def test_booklet_qr_codes(built_kit: KitResult, print_kit: Kit, tmp_path: Path) 
     ) + 1]
     first = next(o for o in fiches if not isinstance(o, list) and o.title == french_text(wanted.title))
     page = reader.get_destination_page_number(first)
-    pngs = pdf_pages_png(built_kit.files[1], page + 1, page + 1, 100, tmp_path)
-    assert decode_qr(pngs[0]) == {f"{BASE_URL}/r/{wanted.id}"}
+    images = pdf_page_images(built_kit.files[1], page + 1, page + 1, 100, tmp_path)
+    assert decode_qr(images[0]) == {f"{BASE_URL}/r/{wanted.id}"}
 
 
 def test_rebuild_is_cached_and_identical(

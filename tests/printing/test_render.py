@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, make_small_cards, pdf_pages_png
+from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, make_small_cards, pdf_page_images
 from pypdf import PdfReader
 
 from app.kit import Kit, load_kit
@@ -72,13 +72,13 @@ def test_home_sheets_draw_cut_marks_and_back_bleeds(print_kit: Kit, small_cards:
     """Marks land where the grid says: cut marks beside every column edge, colour around the backs."""
     deck = _deck(small_cards, "initiatives")
     data, _pages = _render(print_kit, small_cards, "initiatives", back_offset_mm=2.0)
-    front, back = pdf_pages_png(_write(tmp_path / "m.pdf", data), 1, 2, 300, tmp_path)
+    front, back = pdf_page_images(_write(tmp_path / "m.pdf", data), 1, 2, 300, tmp_path)
     grid = home_grid("tarot", "a4")
     px = 300 / 25.4
 
-    def ink(png: Path, x_mm: float, y_mm: float) -> tuple[int, int, int]:
+    def ink(picture: Path, x_mm: float, y_mm: float) -> tuple[int, int, int]:
         """The darkest pixel within a pixel of the point (hairlines are anti-aliased)."""
-        with Image.open(png) as image:
+        with Image.open(picture) as image:
             rgb = image.convert("RGB")
             x, y = round(x_mm * px), round(y_mm * px)
             return min((rgb.getpixel((x + d, y)) for d in (-1, 0, 1)), key=sum)
@@ -102,13 +102,13 @@ def test_home_gutters_band_bleed_and_drift_tolerant_backs(print_kit: Kit, small_
     on the back sheet, the deck's colour fills the gutters (a drifted back shows no white line)."""
     deck = _deck(small_cards, "structures")
     data, _pages = _render(print_kit, small_cards, "structures")
-    front, back = pdf_pages_png(_write(tmp_path / "g.pdf", data), 1, 2, 200, tmp_path)
+    front, back = pdf_page_images(_write(tmp_path / "g.pdf", data), 1, 2, 200, tmp_path)
     grid = home_grid("poker", "a4")
     px = 200 / 25.4
     colour = tuple(int(deck.colour[i : i + 2], 16) for i in (1, 3, 5))
 
-    def rgb(png: Path, x_mm: float, y_mm: float) -> tuple[int, int, int]:
-        with Image.open(png) as image:
+    def rgb(picture: Path, x_mm: float, y_mm: float) -> tuple[int, int, int]:
+        with Image.open(picture) as image:
             return image.convert("RGB").getpixel((round(x_mm * px), round(y_mm * px)))
 
     def near(found: tuple[int, int, int]) -> bool:
@@ -174,12 +174,12 @@ def test_fonts_are_embedded_and_subset(print_kit: Kit, small_cards: Path, tmp_pa
 def test_qr_codes_decode_to_resource_urls(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
     deck = _deck(small_cards, "notions")
     data, _ = _render(print_kit, small_cards, "notions")
-    pngs = pdf_pages_png(_write(tmp_path / "q.pdf", data), 1, 1, 150, tmp_path)
+    images = pdf_page_images(_write(tmp_path / "q.pdf", data), 1, 1, 150, tmp_path)
     # The title card (no code), the mode d'emploi (the deck's page), then the first items.
     expected = {f"{BASE_URL}/glossaire"} | {
         f"{BASE_URL}/r/{item.id}" for item in deck_items(deck, print_kit)[: 4 - DECK_EXTRA_CARDS]
     }
-    assert decode_qr(pngs[0]) == expected
+    assert decode_qr(images[0]) == expected
 
 
 def test_deck_output_is_deterministic(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
@@ -220,8 +220,8 @@ def test_print_this_card(print_kit: Kit, tmp_path: Path, item_type: str, pages: 
     data = render_card_pdf(print_kit, item.id, base_url=BASE_URL, print_dir=PRINT_DIR, cards_dir=CARDS_DIR)
     reader = PdfReader(_write(tmp_path / "c.pdf", data))
     assert len(reader.pages) == pages  # poker folds on one sheet; A6 prints recto/verso
-    pngs = pdf_pages_png(tmp_path / "c.pdf", 1, 1, 150, tmp_path)
-    assert decode_qr(pngs[0]) == {f"{BASE_URL}/r/{item.id}"}
+    images = pdf_page_images(tmp_path / "c.pdf", 1, 1, 150, tmp_path)
+    assert decode_qr(images[0]) == {f"{BASE_URL}/r/{item.id}"}
     with pytest.raises(KeyError):
         render_card_pdf(print_kit, "fiche-utilite-sociale", base_url=BASE_URL, print_dir=PRINT_DIR,
                         cards_dir=CARDS_DIR)

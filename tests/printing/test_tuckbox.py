@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from print_helpers import CARDS_DIR, PRINT_DIR, pdf_pages_png
+from print_helpers import CARDS_DIR, PRINT_DIR, pdf_page_images
 from pypdf import PdfReader
 
 from app.kit import Kit
@@ -81,11 +81,11 @@ def test_kit_has_one_box_page_per_deck_to_scale(built_kit: KitResult, small_card
     box = box_for("poker", len(deck_items(deck, print_kit)) + DECK_EXTRA_CARDS)
     place = layout(box, "a4")
     dpi = 150
-    (png,) = pdf_pages_png(path, 2 * index + 1, 2 * index + 1, dpi, tmp_path)
+    (picture,) = pdf_page_images(path, 2 * index + 1, 2 * index + 1, dpi, tmp_path)
     front = box.panels()["front"]
     x, y = to_page(place, box, front[0] + 2, front[1] + front[3] * 0.85)  # below the front's texts
     colour = tuple(int(deck.colour[i : i + 2], 16) for i in (1, 3, 5))
-    with Image.open(png) as image:
+    with Image.open(picture) as image:
         rgb = image.convert("RGB")
         row, start = round(y * dpi / 25.4), round(x * dpi / 25.4)
 
