@@ -83,10 +83,28 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
-def read_session(engine: Engine) -> Iterator[Session]:
-    """A session for reads."""
-    with Session(engine) as session:
+def read_session(engine: Engine, *, latest: bool = False) -> Iterator[Session]:
+    """A session for reads.
+
+    `latest`: for the short reads of a busy room's hot paths (a phone's poll, a note post), where
+    each statement may see the latest commits: on PostgreSQL the session then runs in autocommit,
+    without the BEGIN and ROLLBACK round trips of a transaction. Reads that must see one snapshot
+    across statements (exports, reports) leave it off.
+    """
+    bind = with_options(engine, isolation_level="AUTOCOMMIT") if latest and not is_sqlite(engine) else engine
+    with Session(bind) as session:
         yield session
+
+
+def with_options(engine: Engine, **options: Any) -> Engine:
+    """`engine.execution_options(**options)`, made once per engine and options (it costs ~40 µs,
+    paid on every post before): kept on the engine itself, so it goes when the engine goes."""
+    made: dict[tuple[tuple[str, Any], ...], Engine] = engine.__dict__.setdefault("_mallette_options", {})
+    key = tuple(sorted(options.items()))
+    found = made.get(key)
+    if found is None:
+        found = made[key] = engine.execution_options(**options)
+    return found
 
 
 class WriterQueue:
@@ -178,7 +196,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
     Commits on success, rolls back on error. On a SQLite file, writers take turns (`WriterQueue`).
     """
     queue = writer_queue(engine)
-    bind = engine.execution_options(sqlite_immediate=True) if is_sqlite(engine) else engine
+    bind = with_options(engine, sqlite_immediate=True) if is_sqlite(engine) else engine
     with queue.turn() if queue is not None else nullcontext(), Session(bind) as session:
         try:
             yield session

@@ -112,3 +112,23 @@ def test_backend_detection(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert postgres.dialect.driver == "psycopg"
     sqlite.dispose()
     postgres.dispose()
+
+
+def test_latest_reads_run_outside_a_transaction_on_postgresql(engine: Engine) -> None:
+    """`read_session(latest=True)` (a phone's hot reads): autocommit on PostgreSQL, so no BEGIN or
+    ROLLBACK round trips; SQLite keeps its transactions. Both read what was committed."""
+    from app.db import read_session
+
+    with write_session(engine) as db:
+        db.add(ContentState(key="latest", content_hash="h-latest", item_count=3))
+    with read_session(engine, latest=True) as db:
+        assert db.get(ContentState, "latest").content_hash == "h-latest"  # type: ignore[union-attr]
+        dbapi = db.connection().connection.dbapi_connection
+        if is_sqlite(engine):
+            assert dbapi.in_transaction  # type: ignore[union-attr]
+        else:
+            assert dbapi.autocommit is True and dbapi.info.transaction_status == 0  # type: ignore[union-attr]  # idle
+    with read_session(engine) as db:  # the default keeps one snapshot for the whole session
+        db.get(ContentState, "latest")
+        dbapi = db.connection().connection.dbapi_connection
+        assert dbapi.in_transaction if is_sqlite(engine) else not dbapi.autocommit  # type: ignore[union-attr]

@@ -198,7 +198,7 @@ def _phone_context(meeting: Meeting, participant: Participant, since: int | None
     """
     from ..models import AgendaStep
 
-    with read_session(engine()) as db:
+    with read_session(engine(), latest=True) as db:  # (the wall's copy is exact whatever the snapshot)
         fresh = meeting if fresh_row else db.get(Meeting, meeting.id)
         assert fresh is not None
         delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
@@ -254,7 +254,7 @@ def _phone_for_post(meeting_uuid: str) -> tuple[Meeting, Participant]:
     token = tokens.get(meeting_uuid) if isinstance(tokens, dict) else None
     if not isinstance(token, str):
         abort(404)
-    with read_session(engine()) as db:
+    with read_session(engine(), latest=True) as db:
         found = joining.session_and_participant(db, meeting_uuid, token)
     if found is None:
         abort(404)
