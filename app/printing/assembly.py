@@ -1,8 +1,9 @@
 """Assemble a kit from its rendered parts: the booklet, one PDF per deck, the whole kit, the ZIP.
 
-Merging keeps the parts' tagging (`merge.py`); where the build may fork, the booklet and the whole
-kit are merged at the same time (the booklet in a forked process). ZIP entries have fixed dates,
-so the same parts give the same bytes.
+Merging keeps the parts' tagging (`merge.py`) and stamps the body's page numbers, numbered on from
+one chunk of the body to the next; where the build may fork, the booklet and the whole kit are
+merged at the same time (the booklet in a forked process). ZIP entries have fixed dates, so the
+same parts give the same bytes.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from datetime import datetime
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from .booklet import DeckEntry
 from .cache import atomic_write
 from .cards import MALLETTE_NAME
 from .merge import MergeInfo, MergePart, merge_pdfs
 from .options import PIPELINE_VERSION, KitOptions, ProgressFn, Step
 from .parallel import can_fork
-from .parts import Rendered
+from .parts import FOLIO_PAGES, Job, Rendered, render_folios
 from .registration import REGISTRATION_TITLE
 from .tuckbox import TUCKBOX_TITLE
 
@@ -39,10 +39,29 @@ def merge_info(options: KitOptions, date: datetime, *, booklet: bool) -> MergeIn
     )
 
 
+def body_parts(chunks: list[Rendered]) -> list[MergePart]:
+    """The body's chunks as merged parts: one document, its pages numbered on from 1."""
+    parts = []
+    folio = 1
+    for index, chunk in enumerate(chunks):
+        first = index == 0
+        parts.append(MergePart(chunk.data, label_style="D" if first else None, recto=first, continues=not first,
+                               folio=folio))
+        folio += chunk.pages
+    return parts
+
+
+def folios_for(rendered: dict[str, Rendered], pages: int, job: Job) -> bytes:
+    """The page numbers for a body of `pages` pages: the folios part, or more when it is longer."""
+    if pages <= FOLIO_PAGES:
+        return rendered["folios"].data
+    return render_folios(job, "folios", pages).data
+
+
 def assemble(
     rendered: dict[str, Rendered],
-    entries: list[DeckEntry],
-    options: KitOptions,
+    body_names: list[str],
+    job: Job,
     out_dir: Path,
     slug: str,
     date: datetime,
@@ -52,14 +71,15 @@ def assemble(
 ) -> tuple[list[Path], Path, Path, int]:
     """Write the booklet, the decks, the whole kit and the ZIP: (files, whole PDF, ZIP, pages);
     with `fork`, the booklet is merged in a forked process while this one merges the whole kit."""
+    options, entries = job.options, job.entries
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
-    booklet_parts = [
-        MergePart(rendered["front"].data, label_style="r"),
-        MergePart(rendered["body"].data),
-    ]
+    chunks = [rendered[name] for name in body_names]
+    folios = folios_for(rendered, sum(c.pages for c in chunks), job)
+    booklet_parts = [MergePart(rendered["front"].data, label_style="r"), *body_parts(chunks)]
     booklet_path = out_dir / f"{slug}-livret.pdf"
-    booklet = ForkedMerge(booklet_parts, booklet_path, merge_info(options, date, booklet=True), fork=fork)
+    booklet = ForkedMerge(booklet_parts, booklet_path, merge_info(options, date, booklet=True), fork=fork,
+                          folios=folios)
     files.append(booklet_path)
     deck_parts = []
     registration = rendered.get("registration")
@@ -84,7 +104,7 @@ def assemble(
         deck_parts.append(MergePart(boxes.data, f"{TUCKBOX_TITLE} (à imprimer en recto seul)",
                                     label_prefix="Boîte – "))
     whole_path = out_dir / f"{slug}-mallette-complete.pdf"
-    pages = merge_pdfs(booklet_parts + deck_parts, whole_path, merge_info(options, date, booklet=False))
+    pages = merge_pdfs(booklet_parts + deck_parts, whole_path, merge_info(options, date, booklet=False), folios)
     booklet.join()
     files.insert(0, whole_path)
     report(95, Step.ZIPPING, {})
@@ -97,8 +117,9 @@ def assemble(
 class ForkedMerge:
     """A merge run in a forked process when `fork` says so (else, or if that process fails, here)."""
 
-    def __init__(self, parts: list[MergePart], target: Path, info: MergeInfo, *, fork: bool) -> None:
-        self.args = (parts, target, info)
+    def __init__(self, parts: list[MergePart], target: Path, info: MergeInfo, *, fork: bool,
+                 folios: bytes | None = None) -> None:
+        self.args = (parts, target, info, folios)
         self.process: BaseProcess | None = None
         if fork and can_fork():
             self.process = multiprocessing.get_context("fork").Process(

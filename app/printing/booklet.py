@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -67,6 +67,15 @@ BODY_SECTIONS = (
     ("grille", "Grille de questionnement", ItemType.DIMENSION),
     ("structures", "Structures membres", ItemType.STRUCTURE),
     ("glossaire", "Glossaire", ItemType.NOTION),
+)
+#: The body is rendered in these chunks of parts (anchors of `BODY_SECTIONS`), each a document of its
+#: own, in parallel: each part starts a page and sets its running head, so the chunks put end to end
+#: are the one body (page numbers are stamped on at merge, `merge.py`). About a quarter of the body each.
+BODY_CHUNKS = (
+    ("fiches",),
+    ("activites",),
+    ("protocoles", "modeles", "guides"),
+    ("grille", "structures", "glossaire"),
 )
 
 
@@ -278,31 +287,43 @@ class BookletBuilder:
         """The body's parts: (anchor, title, item type), those with items only."""
         return [(anchor, title, kind.value) for anchor, title, kind in BODY_SECTIONS if self.kit.by_type(kind)]
 
-    def body_context(self, *, paper: str, meta: dict[str, str]) -> dict[str, Any]:
-        """The body's context: everything but the territory."""
+    def body_context(self, *, paper: str, meta: dict[str, str], sections: Iterable[str] | None = None,
+                     link_prefix: str = "#") -> dict[str, Any]:
+        """The body's context: everything but the territory; with `sections` (anchors of
+        `BODY_SECTIONS`), those parts only, the others empty. Links between the body's items go to
+        `link_prefix` + anchor (a part rendered apart links to the others through the merge)."""
         kit = self.kit
-        fiches = [self.fiche(i) for i in kit.by_type(ItemType.FICHE)]
-        notions = sorted(kit.by_type(ItemType.NOTION), key=lambda i: sort_key(i.title))
+        wanted = {anchor for anchor, _title, _kind in BODY_SECTIONS} if sections is None else set(sections)
+
+        def part(anchor: str, build: Callable[[], list[Any]]) -> list[Any]:
+            return build() if anchor in wanted else []
+
+        return {
+            **self._shared(paper, meta),
+            "parts": part("fiches", lambda: self._fiche_parts([self.fiche(i) for i in kit.by_type(ItemType.FICHE)])),
+            "activities": part("activites", lambda: [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)]),
+            "protocols": part("protocoles", lambda: [self.protocol(i) for i in kit.by_type(ItemType.PROTOCOLE)]),
+            "templates": part("modeles", lambda: [self.template(i) for i in kit.by_type(ItemType.MODELE)]),
+            "guides": part("guides", lambda: [self.guide(i) for i in kit.by_type(ItemType.GUIDE)]),
+            "dimensions": part("grille", lambda: [
+                {**self.dimension(i), "lines_mm": writing_space(len(i.questions), paper)}
+                for i in kit.by_type(ItemType.DIMENSION)
+            ]),
+            "structures": part("structures", lambda: [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)]),
+            "letters": part("glossaire", self._letters),
+            "body_link": lambda anchor: f"{link_prefix}{anchor}",
+        }
+
+    def _letters(self) -> list[dict[str, Any]]:
+        """The glossary's notions, by initial."""
+        notions = sorted(self.kit.by_type(ItemType.NOTION), key=lambda i: sort_key(i.title))
         letters: list[dict[str, Any]] = []
         for item in notions:
             letter = sort_key(item.title)[:1].upper()
             if not letters or letters[-1]["letter"] != letter:
                 letters.append({"letter": letter, "notions": []})
             letters[-1]["notions"].append(self.notion(item))
-        return {
-            **self._shared(paper, meta),
-            "parts": self._fiche_parts(fiches),
-            "activities": [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)],
-            "protocols": [self.protocol(i) for i in kit.by_type(ItemType.PROTOCOLE)],
-            "templates": [self.template(i) for i in kit.by_type(ItemType.MODELE)],
-            "guides": [self.guide(i) for i in kit.by_type(ItemType.GUIDE)],
-            "dimensions": [
-                {**self.dimension(i), "lines_mm": writing_space(len(i.questions), paper)}
-                for i in kit.by_type(ItemType.DIMENSION)
-            ],
-            "structures": [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)],
-            "letters": letters,
-        }
+        return letters
 
     def front_context(
         self,

@@ -27,6 +27,7 @@ STEP_TEXT = {
 PART_TEXT = {
     "body": "Livret : fiches, activités, grille, structures et glossaire composé",
     "front": "Livret : couverture, colophon et sommaire composé",
+    "body-section": "Livret : « {section} » composé",
     "deck": "Jeu « {deck} » composé",
 }
 

@@ -1,12 +1,13 @@
 """Territory kits: one PDF per deck, the booklet, a whole-kit PDF with bookmarks, and a ZIP.
 
-Each deck, the booklet's body and the booklet's front are rendered as one WeasyPrint document
-each (`parts.py`), in parallel across cores (`parallel.py`: forked workers inherit the loaded fonts
-and stylesheets), and cached by a hash of everything that goes into them (`fingerprint.py`,
-`cache.py`), so that an unchanged part is never rendered twice. The body does not depend on the
-territory: another territory's kit renders only its front (cover, colophon, contents). The front
-is rendered once the body is, since its contents print the body's page numbers. The booklet and
-the whole kit are then merged, still tagged (`assembly.py`, `merge.py`). Output is deterministic:
+Each deck, each chunk of the booklet's body and the booklet's front are rendered as one WeasyPrint
+document each (`parts.py`), in parallel across cores (`parallel.py`: forked workers inherit the
+loaded fonts and stylesheets), and cached by a hash of everything that goes into them
+(`fingerprint.py`, `cache.py`), so that an unchanged part is never rendered twice. The body does not
+depend on the territory: another territory's kit renders only its front (cover, colophon, contents).
+The front is rendered once the body's chunks are, since its contents print the body's page numbers.
+The booklet and the whole kit are then merged, still tagged, the body's page numbers stamped on
+(`assembly.py`, `merge.py`). Output is deterministic:
 PDF dates come from the content files, identifiers from the input hash, ZIP entries have fixed
 dates. One deck or one card alone: `single.py`.
 """
@@ -26,7 +27,7 @@ from .fingerprint import assets_hash, body_key, content_date, deck_key, front_ke
 from .imposition import home_page_count, shop_page_count
 from .options import EDITIONS, PAPER_CHOICES, PIPELINE_VERSION, KitOptions, KitResult, ProgressFn, Step, slugify
 from .parallel import render_processes, run_parts
-from .parts import Job, Part, Rendered, body_items, part_params, select_decks
+from .parts import Job, Part, Rendered, body_chunk_name, body_chunks, body_items, part_params, select_decks
 from .render import CardOverflowError
 from .selection import build_selection
 from .single import render_card_pdf, render_deck_pdf
@@ -81,7 +82,8 @@ def build_kit(
         deck_keys[deck.id] = deck_key(deck, kit, options, base_url, assets)
     body = body_key(kit, body_items(kit), options, base_url, assets)
     front = front_key(kit, body, options, base_url, assets, entries)
-    parts = [Part("body", body, 10_000), Part("front", front, 0)] + [
+    chunks = [Part(body_chunk_name(i), sha(body, i, chunk), 10_000 - i) for i, chunk in enumerate(body_chunks(kit))]
+    parts = [*chunks, Part("front", front, 0), Part("folios", sha("folios", assets, options.paper), 50)] + [
         Part(f"deck:{e.deck.id}", deck_keys[e.deck.id], e.cards) for e in entries
     ]
     if options.edition == "home" and entries:  # the duplex test sheet, printed before the decks
@@ -114,21 +116,26 @@ def build_kit(
     job = Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir)
     overflows: list[tuple[str, str, float]] = []
     keys = {p.name: p.key for p in parts}
-    cached_body = rendered.get("body")
-    for fresh in run_parts(job, pending, workers, cached_body.anchors if cached_body else None):
+    body_names = [p.name for p in chunks]
+    for fresh in run_parts(job, pending, workers, {n: rendered[n] for n in body_names if n in rendered}, body_names):
         done += 1
         if fresh.overflows:
             overflows.extend(fresh.overflows)
         else:
             rendered[fresh.name] = fresh
             put_part(cache, keys[fresh.name], fresh)
-        report(5 + int(80 * done / total), Step.PART_DONE, part_params(fresh.name, job))
+        if fresh.name == "folios":
+            continue  # no step of its own: the body's page numbers
+        params = part_params(fresh.name, job)
+        if fresh.name in body_names and all(n in rendered for n in body_names):
+            params = {"part": "body"}  # its last chunk: the whole body is done
+        report(5 + int(80 * done / total), Step.PART_DONE, params)
     if overflows:
         raise CardOverflowError(sorted(overflows), {i.id: i.path for i in kit})
 
     report(88, Step.ASSEMBLING, {})
     files, whole_path, zip_path, pages = assemble(
-        rendered, entries, options, out_dir, slug, content_date(kit), report,
+        rendered, body_names, job, out_dir, slug, content_date(kit), report,
         fork=render_processes(workers, 2) > 1,
     )
     used = save_manifest(manifest_path, cache, files, whole_path, zip_path, pages)

@@ -12,6 +12,10 @@ A part may link to another part's destination: WeasyPrint drops internal links w
 not in the same document, so such links are written as URIs `DEST_LINK_PREFIX + name` and turned
 into `/Dest` links here. Page labels make the viewer's page numbers match the printed ones.
 
+One document may come in chunks rendered apart (the booklet's body): a chunk's structure continues
+the previous one's Part, its page labels run on, and page numbers are stamped on its pages from a
+document of page numbers (`folios`), each drawn as a pagination artifact.
+
 What a print shop's preflight and a PDF/UA checker ask of the merged file is settled here too:
 every part after the first starts on a recto (a blank page is added after an odd part, so that
 duplex runs stay registered), each embedded font subset gets a name of its own (the parts' subsets
@@ -40,15 +44,19 @@ class MergePart:
     """One part PDF; `bookmark` titles it in the merged outline (None: keep the part's own outline).
 
     `label_style` numbers its pages in the viewer: "D" decimal, "r" lower-case roman, from 1,
-    after `label_prefix`.
+    after `label_prefix`; None: the previous part's numbering runs on.
     """
 
     data: bytes
     bookmark: str | None = None
-    label_style: str = "D"
+    label_style: str | None = "D"
     label_prefix: str = ""
     #: Start on a recto (odd page): printed duplex, the part's first sheet is its own.
     recto: bool = True
+    #: A chunk of the previous part's document: its structure goes into the previous Part.
+    continues: bool = False
+    #: The page number stamped on its first page (from `merge_pdfs`' folios), and on.
+    folio: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,13 @@ class MergeInfo:
     group_bookmark: str = ""
 
 
-def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
-    """Write the parts as one tagged PDF to `target`; return its page count. Deterministic output."""
+def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: bytes | None = None) -> int:
+    """Write the parts as one tagged PDF to `target`; return its page count. Deterministic output.
+
+    `folios`: a PDF whose page n holds page number n alone, where the parts' pages print it (for
+    the parts with a `folio`)."""
     out = Pdf.new()
+    stamps = _Folios(out, Pdf.open(io.BytesIO(folios))) if folios is not None else None
     parent_tree: list[tuple[int, pikepdf.Object]] = []
     struct_kids = Array()
     role_map = Dictionary()
@@ -89,9 +101,15 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
             # The warning is about named destinations, which are carried over just below.
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             out.pages.extend(source.pages)
-        labels.append(start)
-        labels.append(Dictionary(S=Name("/" + part.label_style), P=pikepdf.String(part.label_prefix)))
+        if part.label_style is not None:
+            labels.append(start)
+            labels.append(Dictionary(S=Name("/" + part.label_style), P=pikepdf.String(part.label_prefix)))
         copied = list(out.pages)[start:]
+        if part.folio is not None:
+            if stamps is None:
+                raise ValueError("merge_pdfs: a part has a folio, but no folios were given")
+            for folio, page in enumerate(copied, start=part.folio):
+                stamps.stamp(page, folio)
         highest = -1
         for page in copied:
             highest = max(highest, _shift_keys(page.obj, shift))
@@ -104,7 +122,11 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
             if tree.get("/K") is not None:
                 kids = _copy(out, tree.K)
                 for kid in kids if isinstance(kids, Array) else [kids]:
-                    struct_kids.append(kid)
+                    previous = struct_kids[len(struct_kids) - 1] if len(struct_kids) else None
+                    if part.continues and isinstance(previous, Dictionary) and isinstance(kid, Dictionary):
+                        _append_kids(previous, kid)
+                    else:
+                        struct_kids.append(kid)
             for name, value in (tree.get("/RoleMap") or {}).items():
                 role_map[name] = value
         next_key = max(next_key, highest + 1)
@@ -161,6 +183,52 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo) -> int:
     tmp.write_bytes(buffer.getvalue())
     tmp.replace(target)
     return pages
+
+
+def _append_kids(element: Dictionary, other: Dictionary) -> None:
+    """Move the children of structure element `other` to the end of `element`'s."""
+    own = element.get("/K")
+    kids = own if isinstance(own, Array) else Array([] if own is None else [own])
+    more = other.get("/K")
+    for kid in more if isinstance(more, Array) else ([] if more is None else [more]):
+        if isinstance(kid, Dictionary) and kid.get("/Type") != Name.MCR and kid.get("/Type") != Name.OBJR:
+            kid.P = element
+        kids.append(kid)
+    element.K = kids
+
+
+class _Folios:
+    """Page numbers stamped on merged pages: page n of the folios PDF, as a form XObject drawn as a
+    pagination artifact (the footer of a printed page)."""
+
+    def __init__(self, out: Pdf, folios: Pdf) -> None:
+        self.out = out
+        self.folios = folios
+        self.forms: dict[int, pikepdf.Object] = {}
+
+    def stamp(self, page: pikepdf.Page, number: int) -> None:
+        """Draw page number `number` on `page` (under its content: nothing else is drawn there)."""
+        if not 1 <= number <= len(self.folios.pages):
+            raise ValueError(f"no page number {number} among {len(self.folios.pages)} folios")
+        form = self.forms.get(number)
+        if form is None:
+            form = self.out.copy_foreign(self.folios.pages[number - 1].as_form_xobject())
+            self.forms[number] = form
+        name = Name(f"/Folio{number}")
+        resources = page.obj.get("/Resources")
+        if not isinstance(resources, Dictionary):
+            resources = Dictionary()
+            page.obj.Resources = resources
+        xobjects = resources.get("/XObject")
+        if not isinstance(xobjects, Dictionary):
+            xobjects = Dictionary()
+            resources.XObject = xobjects
+        xobjects[name] = form
+        page.contents_add(
+            pikepdf.Stream(self.out, b"q /Artifact <</Type /Pagination /Subtype /Footer>> BDC "
+                           + name.unparse() + b" Do EMC Q\n"),
+            prepend=True,
+        )
 
 
 def _blank_like(out: Pdf) -> None:

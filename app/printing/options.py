@@ -32,7 +32,8 @@ class Step(StrEnum):
     UP_TO_DATE = "up-to-date"
     #: params: done, pending (numbers of parts)
     PARTS_CACHED = "parts-cached"
-    #: params: part ("body", "front" or "deck"), deck (its title, for a deck)
+    #: params: part ("body" once the booklet's body is done, "body-section" for a chunk of it before,
+    #: "front" or "deck"), section (the title of a chunk's first part), deck (its title, for a deck)
     PART_DONE = "part-done"
     ASSEMBLING = "assembling"
     ZIPPING = "zipping"

@@ -1,7 +1,8 @@
 """Render a build's pending parts across cores: forked workers, the largest part first.
 
 The job is handed to each worker by the pool's initializer (forked workers inherit it without
-pickling, along with the loaded fonts and stylesheets); the front waits for the body's page numbers.
+pickling, along with the loaded fonts and stylesheets); the front waits for the body's page numbers
+(every chunk of the body rendered).
 Builds fork from the command line, `mallette prebuild-kit` and the job worker's threads
 (`app.jobs.JobConsumer`); only a daemonic process, which may not have children, renders in-process.
 """
@@ -13,7 +14,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-from .parts import Job, Part, Rendered, run_part
+from .parts import Job, Part, Rendered, body_pages, run_part
 from .render import fresh_locks_after_fork, resources
 
 #: The build a forked render worker serves (set by `_start_worker` in that worker only).
@@ -48,13 +49,23 @@ def render_processes(workers: int | None, pending: int) -> int:
 
 
 def run_parts(
-    job: Job, pending: list[Part], workers: int | None, body_pages: dict[str, int] | None
+    job: Job, pending: list[Part], workers: int | None, body: dict[str, Rendered] | None = None,
+    body_names: list[str] | None = None,
 ) -> Iterable[Rendered]:
     """Render the pending parts, the largest first, in `render_processes(workers, len(pending))`
-    processes; the front waits for the body's page numbers (`body_pages` when the body came from
-    the cache)."""
+    processes; the front waits for the body's page numbers: the chunks `body_names`, those in `body`
+    (from the cache) and those rendered here."""
     if not pending:
         return
+    chunks = dict(body or {})
+    names = list(body_names or [])
+
+    def front_pages() -> dict[str, int] | None:
+        """The body's page numbers once every chunk is in."""
+        if all(name in chunks for name in names):
+            return body_pages([chunks[name] for name in names])
+        return None
+
     front = next((p for p in pending if p.name == "front"), None)
     ordered = sorted((p for p in pending if p is not front), key=lambda p: -p.weight)
     count = render_processes(workers, len(pending))
@@ -63,11 +74,11 @@ def run_parts(
     if count == 1:
         for part in ordered:
             result = run_part(job, part.name, part.key)
-            if result.name == "body":
-                body_pages = result.anchors
+            if result.name in names:
+                chunks[result.name] = result
             yield result
         if front is not None:
-            yield run_part(job, front.name, front.key, body_pages)
+            yield run_part(job, front.name, front.key, front_pages())
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
@@ -76,18 +87,22 @@ def run_parts(
         # At most one part per worker is handed over, so that the front, ready once the body is
         # done, goes to the next free worker instead of the end of the queue.
         queue: list[tuple[Part, dict[str, int] | None]] = [(p, None) for p in ordered]
-        if front is not None and body_pages is not None:
-            queue.insert(0, (front, body_pages))
+        pages = front_pages()
+        if front is not None and pages is not None:
+            queue.insert(0, (front, pages))
             front = None
         running: set[Future[Rendered]] = set()
         while queue or running:
             while queue and len(running) < count:
-                part, pages = queue.pop(0)
-                running.add(pool.submit(_render_in_worker, part.name, part.key, pages))
+                part, known = queue.pop(0)
+                running.add(pool.submit(_render_in_worker, part.name, part.key, known))
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 result = future.result()
-                if result.name == "body" and front is not None:
-                    queue.insert(0, (front, result.anchors))
-                    front = None
+                if result.name in names:
+                    chunks[result.name] = result
+                    pages = front_pages()
+                    if front is not None and pages is not None:
+                        queue.insert(0, (front, pages))
+                        front = None
                 yield result

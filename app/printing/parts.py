@@ -1,4 +1,5 @@
-"""The parts of a kit, each one WeasyPrint document: a deck, the booklet's body, the booklet's front.
+"""The parts of a kit, each one WeasyPrint document: a deck, a chunk of the booklet's body, the
+booklet's front, the body's page numbers.
 
 `Job` holds the shared inputs of a build; `run_part` renders one part of it. PDF finishers set the
 viewer preferences and the print-shop BleedBox.
@@ -17,7 +18,7 @@ import pydyf
 from app.kit.model import Kit, KitItem
 from app.kit.schema import DEFAULT_LICENCE
 
-from .booklet import BODY_SECTIONS, BookletBuilder, DeckEntry
+from .booklet import BODY_CHUNKS, BODY_SECTIONS, BookletBuilder, DeckEntry
 from .cards import (
     DECK_EXTRA_CARDS,
     MALLETTE_NAME,
@@ -34,6 +35,7 @@ from .merge import DEST_LINK_PREFIX
 from .options import PIPELINE_VERSION, KitOptions
 from .registration import REGISTRATION_TITLE, registration_context
 from .render import PrintError, find_overflows, pdf_bytes, render_html, resources
+from .theme import PAPERS
 from .tuckbox import TUCKBOX_TITLE, tuckbox_context
 
 
@@ -41,7 +43,7 @@ from .tuckbox import TUCKBOX_TITLE, tuckbox_context
 class Part:
     """One document to render: a deck, the booklet's body or its front."""
 
-    name: str  # "deck:<id>" | "body" | "front"
+    name: str  # "deck:<id>" | "body:<n>" | "front" | "folios" | "registration" | "tuckboxes"
     key: str
     weight: int
 
@@ -179,8 +181,21 @@ def body_items(kit: Kit) -> list[KitItem]:
     return [item for _anchor, _title, kind in BODY_SECTIONS for item in kit.by_type(kind)]
 
 
-def render_body(job: Job, key: str) -> Rendered:
-    """The booklet's body, with the page number of each of its anchors."""
+def body_chunks(kit: Kit) -> list[tuple[str, ...]]:
+    """The body's chunks (`BODY_CHUNKS`) that print something, each a part rendered apart."""
+    present = {anchor for anchor, _title, kind in BODY_SECTIONS if kit.by_type(kind)}
+    chunks = [tuple(a for a in chunk if a in present) for chunk in BODY_CHUNKS]
+    return [chunk for chunk in chunks if chunk] or [BODY_CHUNKS[0]]
+
+
+def body_chunk_name(index: int) -> str:
+    """The part name of the body's chunk `index`."""
+    return f"body:{index}"
+
+
+def render_body(job: Job, key: str, index: int) -> Rendered:
+    """Chunk `index` of the booklet's body, with the (chunk) page number of each of its anchors. Its
+    pages carry no page number: the merge stamps them on, numbered on from the chunks before."""
     res = resources(job.print_dir)
     date = content_date(job.kit, body_items(job.kit))
     builder = BookletBuilder(job.kit, base_url=job.base_url, print_dir=job.print_dir)
@@ -190,14 +205,43 @@ def render_body(job: Job, key: str) -> Rendered:
         date,
         "mallette, économie solidaire, fiches, activités, grille, glossaire",
     )
-    document = render_html(res, "booklet-body.html", builder.body_context(paper=job.options.paper, meta=info),
-                           "booklet.css")
+    context = builder.body_context(paper=job.options.paper, meta=info, sections=body_chunks(job.kit)[index],
+                                   link_prefix=DEST_LINK_PREFIX)
+    document = render_html(res, "booklet-body.html", context, "booklet.css")
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, start=1):
         for name in page.anchors:
             anchors.setdefault(name, number)
     data = pdf_bytes(document, key, finisher=finisher(viewer=False, shop_bleed_mm=None))
-    return Rendered("body", data, len(document.pages), [], anchors)
+    return Rendered(body_chunk_name(index), data, len(document.pages), [], anchors)
+
+
+def body_pages(chunks: list[Rendered]) -> dict[str, int]:
+    """The body's anchors and their page numbers, its chunks put end to end."""
+    pages: dict[str, int] = {}
+    offset = 0
+    for chunk in chunks:
+        for anchor, number in chunk.anchors.items():
+            pages.setdefault(anchor, offset + number)
+        offset += chunk.pages
+    return pages
+
+
+#: Page numbers the folios part holds: more than the body's pages on any paper (a longer body gets
+#: its own at assembly, `assembly.folios_for`).
+FOLIO_PAGES = 200
+
+
+def render_folios(job: Job, key: str, count: int = FOLIO_PAGES) -> Rendered:
+    """The body's page numbers, 1 to `count`, each alone on a page of the paper, where the body's
+    pages print it (stamped on them at merge): one document for the body's chunks rendered apart."""
+    res = resources(job.print_dir)
+    paper_w, paper_h = PAPERS[job.options.paper]
+    context = {"paper": {"w": paper_w, "h": paper_h}, "count": count, "mallette": MALLETTE_NAME,
+               "meta": meta("Folios", "Numéros de page du livret.", content_date(job.kit), "folios")}
+    document = render_html(res, "folios.html", context, "booklet.css")
+    data = pdf_bytes(document, key, tagged=False)
+    return Rendered("folios", data, len(document.pages), [], {})
 
 
 def render_front(job: Job, key: str, body_pages: dict[str, int]) -> Rendered:
@@ -265,8 +309,10 @@ def run_part(job: Job, name: str, key: str, body_pages: dict[str, int] | None = 
         return render_tuckboxes(job, key)
     if name.startswith("selection:"):
         return render_selection(job, job.decks[name.split(":", 1)[1]], key)
-    if name == "body":
-        return render_body(job, key)
+    if name.startswith("body:"):
+        return render_body(job, key, int(name.split(":", 1)[1]))
+    if name == "folios":
+        return render_folios(job, key)
     if name == "front":
         return render_front(job, key, body_pages or {})
     data, pages, overflows = render_deck(job, job.decks[name.split(":", 1)[1]], key)
@@ -274,8 +320,12 @@ def run_part(job: Job, name: str, key: str, body_pages: dict[str, int] | None = 
 
 
 def part_params(name: str, job: Job) -> dict[str, str]:
-    """What a part is, as progress parameters: {"part": "body" | "front" | "deck", "deck": title}."""
-    if name in ("body", "front"):
+    """What a part is, as progress parameters: {"part": "body-section", "section": title} (a chunk of the
+    booklet's body), {"part": "front" | "folios"} or {"part": "deck", "deck": title}."""
+    if name.startswith("body:"):
+        first = body_chunks(job.kit)[int(name.split(":", 1)[1])][0]
+        return {"part": "body-section", "section": next(t for a, t, _k in BODY_SECTIONS if a == first)}
+    if name in ("front", "folios"):
         return {"part": name}
     if name == "registration":
         return {"part": "deck", "deck": REGISTRATION_TITLE}

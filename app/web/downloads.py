@@ -171,6 +171,8 @@ def progress_text(build: BuildView) -> str:
             return _("Livret : fiches, activités, grille, structures et glossaire composé")
         if part == "front":
             return _("Livret : couverture, colophon et sommaire composé")
+        if part == "body-section":
+            return _("Livret : « %(section)s » composé", section=params.get("section", ""))
         return _("Jeu « %(deck)s » composé", deck=params.get("deck", ""))
     if code == "parts-cached":
         return _("%(done)s partie(s) déjà prête(s), %(pending)s à composer",

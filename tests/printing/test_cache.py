@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from app.kit import Kit
 from app.printing.cache import mark_used, prune
 from app.printing.kit_builder import KitOptions, KitResult, build_kit
+from app.printing.parts import body_chunks
 
 
 def _file(path: Path, size: int, age: int) -> Path:
@@ -43,11 +44,11 @@ def test_a_small_budget_keeps_what_the_last_kit_uses(
     shutil.copytree(build_root / "cache", cache)
     foix = build_kit(print_kit, KitOptions(territory="Pays de Foix"), tmp_path / "foix", base_url=BASE_URL,
                      print_dir=PRINT_DIR, cards_dir=small_cards, cache_dir=cache, cache_budget_bytes=1)
-    # Only what this kit uses is left: its parts (the body, the decks, the duplex test sheet and tuck boxes
-    # shared with the Couserans kit, its own front), its files and its manifest.
+    # Only what this kit uses is left: its parts (the body's chunks and page numbers, the decks, the duplex
+    # test sheet and tuck boxes shared with the Couserans kit, its own front), its files and its manifest.
     decks = sum(1 for p in built_kit.files if "-jeu-" in p.name)
     parts = set((cache / "parts").glob("*.pdf"))
-    assert len(parts) == decks + 4  # body, front, test sheet, tuck boxes
+    assert len(parts) == decks + len(body_chunks(print_kit)) + 4  # folios, front, test sheet, tuck boxes
     assert len(list((cache / "kits").glob("*.json"))) == 1
     assert len(list((cache / "files").iterdir())) == len(foix.files)
     # The Couserans kit builds again from what is left: only its front is rendered anew.

@@ -263,3 +263,17 @@ def test_cli_build_kit(built_kit: KitResult, content_dir: Path, small_cards: Pat
     odd = app.test_cli_runner().invoke(args=["build-kit", "--territory", "X", "--cards", "carte-absente",
                                              "--out", str(tmp_path / "y")])
     assert odd.exit_code == 1 and "carte-absente" in odd.output  # a selection, checked against the kit
+
+
+def test_progress_names_each_chunk_of_the_body(print_kit: Kit, small_cards: Path) -> None:
+    """The body is rendered in chunks: each says which of the booklet's parts it composed."""
+    from app.printing.command import step_text
+    from app.printing.kit_builder import Step
+    from app.printing.parts import Job, body_chunks, part_params, select_decks
+
+    decks = select_decks(print_kit, KIT_OPTIONS, small_cards, PRINT_DIR)
+    job = Job(print_kit, KIT_OPTIONS, {d.id: d for d in decks}, [], BASE_URL, PRINT_DIR)
+    sections = [part_params(f"body:{i}", job) for i in range(len(body_chunks(print_kit)))]
+    assert sections[1] == {"part": "body-section", "section": "Fiches activité"}
+    assert step_text(Step.PART_DONE, sections[1]) == "Livret : « Fiches activité » composé"
+    assert step_text(Step.PART_DONE, {"part": "body"}).startswith("Livret : fiches, activités")

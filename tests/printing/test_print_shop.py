@@ -26,6 +26,7 @@ from app.printing.assembly import ForkedMerge
 from app.printing.booklet import BookletBuilder
 from app.printing.kit_builder import KitResult
 from app.printing.merge import MergeInfo, MergePart, merge_pdfs
+from app.printing.parts import body_chunks
 from app.printing.render import render_html, resources
 
 SHIPPED_FONTS = re.compile(r"^[A-Z]{6}\+(Atkinson-Hyperlegible|Source-Serif-4)")
@@ -154,6 +155,28 @@ def test_contents_page_numbers_share_one_right_edge(built_kit: KitResult) -> Non
     ends = [max(line)[0] for line in lines.values() if re.fullmatch(r"\d+|[ivxl]+", max(line)[1])]
     assert len(ends) > 20
     assert max(ends) - min(ends) < 1.0, sorted(ends)
+
+
+def test_body_pages_are_numbered_on_across_its_chunks(built_kit: KitResult, print_kit: Kit) -> None:
+    """The body is rendered in chunks: every body page still prints its own number (1, 2... on from
+    one chunk to the next) at the foot's right edge, as a pagination artifact."""
+    assert len(body_chunks(print_kit)) > 1
+    booklet = pikepdf.open(built_kit.files[1])
+    front_pages = int(booklet.Root.PageLabels.Nums[2])
+    out = subprocess.run(["pdftotext", "-bbox", str(built_kit.files[1]), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    pages = out.split("<page ")[1:]
+    assert len(pages) == len(booklet.pages) > front_pages + 20
+    for index, page in enumerate(pages[front_pages:], start=1):
+        height = float(re.search(r'height="([\d.]+)"', page).group(1))
+        words = re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]+)<', page)
+        foot = [(float(x1), word) for _x0, y, x1, word in words if float(y) > height - 20 * 72 / 25.4]
+        assert foot and max(foot)[1] == str(index), (index, foot)
+    first = booklet.pages[front_pages]
+    operators = [str(op.operator) for op in pikepdf.parse_content_stream(first)][:4]
+    assert operators == ["q", "BDC", "Do", "EMC"]
+    (artifact,) = [op.operands for op in pikepdf.parse_content_stream(first) if str(op.operator) == "BDC"][:1]
+    assert artifact[0] == "/Artifact" and artifact[1].Type == "/Pagination"
 
 
 def test_activity_step_rows_are_never_split(print_kit: Kit) -> None:
