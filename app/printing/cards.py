@@ -22,7 +22,10 @@ from .qr import qr_svg, resource_url
 from .theme import CARD_SIZE_LABELS, PAPER_LABELS, PAPERS, icon_svg, tint
 
 MALLETTE_NAME = "Mallette pédagogique du MES"
+#: Bleed of a print-shop card (and of every card side as rendered, `faces_context`).
 SHOP_BLEED_MM = 3.0
+#: Room around a print-shop page's trim, for its crop marks.
+SHOP_MARKS_BLEED_MM = 10.0
 
 
 @dataclass(frozen=True)
@@ -329,13 +332,26 @@ def home_context(
 
 
 def shop_context(deck: Deck, cards: Sequence[CardView | DeckCard], *, meta: dict[str, str]) -> dict[str, Any]:
-    """Template context of a print-shop deck: one card per page with bleed, fronts and backs alternating."""
+    """Template context of a print-shop deck's pages (deck-shop-sheets.html): one card side per page
+    with bleed and crop marks, fronts and backs alternating."""
     return {
         "deck": deck,
         "cards": cards,
         "bleed": SHOP_BLEED_MM,
         "mallette": MALLETTE_NAME,
         "size_label": CARD_SIZE_LABELS[deck.size],
+        "meta": meta,
+    }
+
+
+def faces_context(deck: Deck, cards: Sequence[CardView | DeckCard], *, meta: dict[str, str]) -> dict[str, Any]:
+    """Template context of a deck's card sides (deck-faces.html): each front, then the deck's back,
+    a page each with its bleed."""
+    return {
+        "deck": deck,
+        "cards": cards,
+        "bleed": SHOP_BLEED_MM,
+        "mallette": MALLETTE_NAME,
         "meta": meta,
     }
 

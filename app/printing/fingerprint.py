@@ -82,6 +82,15 @@ def deck_key(deck: Deck, kit: Kit, options: KitOptions, base_url: str, assets: s
     )
 
 
+def faces_key(deck: Deck, kit: Kit, base_url: str, assets: str) -> str:
+    """The cache key of a deck's card sides (any paper, any edition)."""
+    items = deck_items(deck, kit)
+    return sha(
+        "faces", assets, deck.fingerprint(), [(i.id, i.checksum) for i in items], sorted(kit.glossary.items()),
+        base_url, content_date(kit, items).isoformat(),
+    )
+
+
 def body_key(kit: Kit, items: list[KitItem], options: KitOptions, base_url: str, assets: str) -> str:
     """The cache key of the booklet's body (it does not depend on the territory)."""
     return sha(

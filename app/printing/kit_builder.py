@@ -113,7 +113,7 @@ def build_kit(
     total = len(parts)
     report(5, Step.PARTS_CACHED, {"done": done, "pending": len(pending)})
 
-    job = Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir)
+    job = Job(kit, options, {d.id: d for d in decks}, entries, base_url, print_dir, cache)
     overflows: list[tuple[str, str, float]] = []
     keys = {p.name: p.key for p in parts}
     body_names = [p.name for p in chunks]

@@ -7,7 +7,7 @@ viewer preferences and the print-shop BleedBox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,15 +22,19 @@ from .booklet import BODY_CHUNKS, BODY_SECTIONS, BookletBuilder, DeckEntry
 from .cards import (
     DECK_EXTRA_CARDS,
     MALLETTE_NAME,
+    SHOP_BLEED_MM,
+    SHOP_MARKS_BLEED_MM,
     CardView,
     DeckCard,
     card_views,
     deck_cards,
+    faces_context,
     home_context,
     shop_context,
 )
 from .decks import Deck, deck_items, load_decks, missing_items
 from .fingerprint import content_date
+from .impose import Layout, Place, SheetPlan, impose
 from .merge import DEST_LINK_PREFIX
 from .options import PIPELINE_VERSION, KitOptions
 from .registration import REGISTRATION_TITLE, registration_context
@@ -69,6 +73,8 @@ class Job:
     entries: list[DeckEntry]
     base_url: str
     print_dir: Path
+    #: The print cache, where a deck's faces are kept apart from its sheets (None: none kept).
+    cache_dir: Path | None = None
 
 
 def meta(title: str, description: str, date: datetime, keywords: str) -> dict[str, str]:
@@ -110,36 +116,91 @@ def finisher(*, viewer: bool, shop_bleed_mm: float | None) -> Callable[[Any, Any
 # --------------------------------------------------------------------------- part rendering
 
 
+def deck_card_list(job: Job, deck: Deck) -> tuple[list[CardView], list[CardView | DeckCard]]:
+    """A deck's content cards, and every card it prints: its title card and its mode d'emploi
+    (unnumbered: n/N counts the content cards), then the content cards."""
+    items = card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
+    own = deck_cards(deck, len(items), base_url=job.base_url, print_dir=job.print_dir, licence=_licence(items))
+    return items, [*own, *items]
+
+
+def render_faces(job: Job, deck: Deck, cards: Sequence[CardView | DeckCard], key: str) -> Rendered:
+    """Each side of `cards` once, a page each with its bleed: their fronts, then the deck's back
+    (`impose.py` places them on sheets); no bytes when a card overflows."""
+    res = resources(job.print_dir)
+    info = meta(f"{deck.title} — faces", "Recto de chaque carte, puis le verso du jeu.",
+                content_date(job.kit, [c.item for c in cards if isinstance(c, CardView)]), deck.id)
+    document = render_html(res, "deck-faces.html", faces_context(deck, cards, meta=info), "cards.css")
+    name = f"faces:{deck.id}"
+    overflows = find_overflows(document)
+    if overflows:
+        return Rendered(name, b"", len(document.pages), overflows, {})
+    return Rendered(name, pdf_bytes(document, key), len(document.pages), [], {})
+
+
+def deck_faces(job: Job, deck: Deck, cards: Sequence[CardView | DeckCard]) -> Rendered:
+    """The faces of all of a deck's cards: from the print cache, or rendered (and cached)."""
+    from .cache import get_part, put_part  # the cache module stores `Part`s and `Rendered`s
+    from .fingerprint import assets_hash, faces_key
+
+    part = Part(f"faces:{deck.id}", faces_key(deck, job.kit, job.base_url, assets_hash(job.print_dir)), 0)
+    if job.cache_dir is not None:
+        hit = get_part(job.cache_dir, part)
+        if hit is not None:
+            return hit
+    faces = render_faces(job, deck, cards, part.key)
+    if job.cache_dir is not None and not faces.overflows:
+        put_part(job.cache_dir, part.key, faces)
+    return faces
+
+
+def impose_cards(job: Job, deck: Deck, cards: Sequence[CardView | DeckCard], faces: Rendered, index: list[int],
+                 info: dict[str, str], key: str) -> tuple[bytes, int]:
+    """`cards` (their sides are pages `index` of `faces`, the back its last) imposed for the job's
+    edition: fronts and mirrored backs on home sheets, or one side per print-shop page."""
+    res = resources(job.print_dir)
+    back = faces.pages - 1
+    if job.options.edition == "shop":
+        document = render_html(res, "deck-shop-sheets.html", shop_context(deck, cards, meta=info), "cards.css")
+        frames = pdf_bytes(document, key, finisher=finisher(viewer=False, shop_bleed_mm=SHOP_BLEED_MM))
+        margin = SHOP_MARKS_BLEED_MM
+        plans = []
+        for number, face in enumerate(index):
+            plans.append(SheetPlan(0 if number == 0 else 1, fronts=[Place(face, margin, margin)]))
+            plans.append(SheetPlan(1, backs=[Place(back, margin, margin)]))
+        layout = Layout(deck.width_mm, deck.height_mm, keep="bleed", bleed=SHOP_BLEED_MM)
+    else:
+        context = home_context(deck, cards, paper=job.options.paper, back_offset_mm=job.options.back_offset_mm,
+                               meta=info)
+        document = render_html(res, "deck-sheets.html", context, "cards.css")
+        frames = pdf_bytes(document, key, finisher=finisher(viewer=True, shop_bleed_mm=None))
+        face_of = {id(card): face for card, face in zip(cards, index, strict=True)}
+        plans = [
+            SheetPlan(number, fronts=[Place(face_of[id(p.card)], p.x, p.y, p.rotation) for p in sheet.cells],
+                      cards_under=True)
+            if sheet.side == "recto" else
+            SheetPlan(number, backs=[Place(back, p.x, p.y, p.rotation) for p in sheet.cells])
+            for number, sheet in enumerate(context["sheets"])
+        ]
+        layout = Layout(deck.width_mm, deck.height_mm)
+    return impose(frames, faces.data, plans, layout, back), len(plans)
+
+
 def render_deck(job: Job, deck: Deck, key: str) -> tuple[bytes, int, list[tuple[str, str, float]]]:
     """One deck's PDF: (bytes, pages, overflowing cards); no bytes when a card overflows."""
-    res = resources(job.print_dir)
-    items = card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
-    date = content_date(job.kit, [c.item for c in items])
-    # The deck opens with its title card and its mode d'emploi (unnumbered: n/N counts `items`).
-    cards: list[CardView | DeckCard] = [
-        *deck_cards(deck, len(items), base_url=job.base_url, print_dir=job.print_dir, licence=_licence(items)),
-        *items,
-    ]
+    items, cards = deck_card_list(job, deck)
+    faces = deck_faces(job, deck, cards)
+    if faces.overflows:
+        return b"", 0, faces.overflows
     edition = job.options.edition
     info = meta(
         f"{deck.title} — {MALLETTE_NAME}",
         f"{deck.description} Édition {'imprimerie' if edition == 'shop' else 'maison ou bureau'}.",
-        date,
+        content_date(job.kit, [c.item for c in items]),
         f"mallette, économie solidaire, cartes, {deck.id}",
     )
-    if edition == "shop":
-        document = render_html(res, "deck-shop.html", shop_context(deck, cards, meta=info), "cards.css")
-        finish = finisher(viewer=False, shop_bleed_mm=3.0)
-    else:
-        context = home_context(
-            deck, cards, paper=job.options.paper, back_offset_mm=job.options.back_offset_mm, meta=info
-        )
-        document = render_html(res, "deck-home.html", context, "cards.css")
-        finish = finisher(viewer=True, shop_bleed_mm=None)
-    overflows = find_overflows(document)
-    if overflows:
-        return b"", len(document.pages), overflows
-    return pdf_bytes(document, key, finisher=finish), len(document.pages), []
+    data, pages = impose_cards(job, deck, cards, faces, list(range(len(cards))), info, key)
+    return data, pages, []
 
 
 def _licence(cards: list[CardView]) -> str:
@@ -150,30 +211,32 @@ def _licence(cards: list[CardView]) -> str:
 
 def render_selection(job: Job, deck: Deck, key: str) -> Rendered:
     """The cards of `deck` a selection build asked for (`job.options.cards`), numbered as in the
-    whole deck, fronts and mirrored backs (home) or one card per page (shop)."""
+    whole deck, fronts and mirrored backs (home) or one card per page (shop). Their sides come from
+    the deck's faces when the cache has them, else only theirs are rendered."""
     chosen = set(job.options.cards)
-    cards = [c for c in card_views(deck, job.kit, base_url=job.base_url, print_dir=job.print_dir)
-             if c.item.id in chosen]
-    res = resources(job.print_dir)
+    _items, every = deck_card_list(job, deck)
+    picked = [n for n, c in enumerate(every) if isinstance(c, CardView) and c.item.id in chosen]
+    cards = [every[n] for n in picked]
+    from .cache import get_part  # the cache module stores `Part`s and `Rendered`s
+    from .fingerprint import assets_hash, faces_key
+
+    whole = Part(f"faces:{deck.id}", faces_key(deck, job.kit, job.base_url, assets_hash(job.print_dir)), 0)
+    faces = get_part(job.cache_dir, whole) if job.cache_dir is not None else None
+    index = picked
+    if faces is None:
+        faces = render_faces(job, deck, cards, key)
+        index = list(range(len(cards)))
+    name = f"selection:{deck.id}"
+    if faces.overflows:
+        return Rendered(name, b"", 0, faces.overflows, {})
     info = meta(
         f"{deck.title} (sélection) — {MALLETTE_NAME}",
         f"Cartes choisies du jeu « {deck.title} ».",
-        content_date(job.kit, [c.item for c in cards]),
+        content_date(job.kit, [c.item for c in cards if isinstance(c, CardView)]),
         f"mallette, économie solidaire, cartes, sélection, {deck.id}",
     )
-    if job.options.edition == "shop":
-        document = render_html(res, "deck-shop.html", shop_context(deck, cards, meta=info), "cards.css")
-        finish = finisher(viewer=False, shop_bleed_mm=3.0)
-    else:
-        context = home_context(deck, cards, paper=job.options.paper, back_offset_mm=job.options.back_offset_mm,
-                               meta=info)
-        document = render_html(res, "deck-home.html", context, "cards.css")
-        finish = finisher(viewer=True, shop_bleed_mm=None)
-    name = f"selection:{deck.id}"
-    overflows = find_overflows(document)
-    if overflows:
-        return Rendered(name, b"", len(document.pages), overflows, {})
-    return Rendered(name, pdf_bytes(document, key, finisher=finish), len(document.pages), [], {})
+    data, pages = impose_cards(job, deck, cards, faces, index, info, key)
+    return Rendered(name, data, pages, [], {})
 
 
 def body_items(kit: Kit) -> list[KitItem]:

@@ -86,7 +86,7 @@ def build_selection(
         else:
             rendered[part.name] = hit
     report(5, Step.PARTS_CACHED, {"done": len(rendered), "pending": len(pending)})
-    job = Job(kit, options, {deck.id: deck for deck, _ids in groups}, [], base_url, print_dir)
+    job = Job(kit, options, {deck.id: deck for deck, _ids in groups}, [], base_url, print_dir, cache)
     keys = {p.name: p.key for p in parts}
     overflows: list[tuple[str, str, float]] = []
     for fresh in run_parts(job, pending, workers, None):

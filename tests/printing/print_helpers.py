@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 from pathlib import Path
@@ -48,6 +49,21 @@ def pdf_page_images(pdf: Path, first: int, last: int, dpi: int, out: Path) -> li
         check=True,
     )
     return sorted(out.glob(f"{prefix.name}-*.ppm"))
+
+
+def text_boxes(pdf: Path, page: int) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """The words and the lines poppler reads on page `page` (1-based), each with its left edge (pt),
+    every transformation applied (card sides are placed on sheets, the backs as form XObjects)."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    words: list[tuple[str, float]] = []
+    lines: list[tuple[str, float]] = []
+    for line in re.finditer(r'<line xMin="([\d.]+)"[^>]*>(.*?)</line>', out, re.DOTALL):
+        found = [(html.unescape(text), float(x)) for x, text in
+                 re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', line.group(2))]
+        words.extend(found)
+        lines.append((" ".join(text for text, _x in found), float(line.group(1))))
+    return words, lines
 
 
 def decode_qr(picture: Path) -> set[str]:

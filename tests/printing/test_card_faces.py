@@ -14,7 +14,7 @@ from weasyprint import Document
 from weasyprint.formatting_structure import boxes
 
 from app.kit import Kit
-from app.printing.cards import card_views, home_context
+from app.printing.cards import card_views, faces_context
 from app.printing.decks import load_decks
 from app.printing.render import render_html, resources
 
@@ -33,8 +33,8 @@ def long_url_decks(print_kit: Kit) -> dict[str, tuple[str, Document]]:
     for deck in load_decks(CARDS_DIR, PRINT_DIR):
         views = card_views(deck, print_kit, base_url=BASE_URL, print_dir=PRINT_DIR)
         chosen = sorted(views, key=lambda v: (-len(v.url), v.item.id))[:3]
-        context = home_context(deck, chosen, paper="a4", back_offset_mm=0.0, meta=_META)
-        found[deck.id] = (deck.size, render_html(res, "deck-home.html", context, "cards.css"))
+        context = faces_context(deck, chosen, meta=_META)  # each card side as the decks render it
+        found[deck.id] = (deck.size, render_html(res, "deck-faces.html", context, "cards.css"))
     return found
 
 

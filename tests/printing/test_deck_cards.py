@@ -13,7 +13,7 @@ from test_card_faces import BODY_MIN, FOOT_MIN, PX_TO_MM, PX_TO_PT, _boxes
 from weasyprint.formatting_structure import boxes
 
 from app.kit import Kit
-from app.printing.cards import DECK_EXTRA_CARDS, DECK_PAGES, card_views, deck_cards, home_context
+from app.printing.cards import DECK_EXTRA_CARDS, DECK_PAGES, card_views, deck_cards, faces_context
 from app.printing.decks import DeckError, deck_items, load_decks
 from app.printing.imposition import home_page_count
 from app.printing.kit_builder import KitResult
@@ -32,8 +32,8 @@ def deck_card_docs(print_kit: Kit) -> dict[str, tuple[str, Any]]:
         items = card_views(deck, print_kit, base_url=BASE_URL, print_dir=PRINT_DIR)
         cards = [*deck_cards(deck, len(items), base_url=BASE_URL, print_dir=PRINT_DIR, licence="CC BY-SA 4.0"),
                  items[0]]
-        context = home_context(deck, cards, paper="a4", back_offset_mm=0.0, meta=_META)
-        found[deck.id] = (deck.size, render_html(res, "deck-home.html", context, "cards.css"))
+        context = faces_context(deck, cards, meta=_META)  # each card side as the decks render it
+        found[deck.id] = (deck.size, render_html(res, "deck-faces.html", context, "cards.css"))
     return found
 
 

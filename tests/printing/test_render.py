@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, make_small_cards, pdf_page_images
+from print_helpers import BASE_URL, CARDS_DIR, PRINT_DIR, decode_qr, make_small_cards, pdf_page_images, text_boxes
 from pypdf import PdfReader
 
 from app.kit import Kit, load_kit
@@ -29,18 +29,6 @@ def _render(kit: Kit, cards: Path, deck_id: str, **options: object) -> tuple[byt
     return render_deck_pdf(kit, deck_id, opts, base_url=BASE_URL, print_dir=PRINT_DIR, cards_dir=cards)
 
 
-def _text_positions(page) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
-    """(text, x in pt) of every text run on a page."""
-    found: list[tuple[str, float]] = []
-
-    def visit(text, cm, tm, _font, _size):  # type: ignore[no-untyped-def]
-        if text.strip():
-            found.append((text.strip(), cm[4] + tm[4] * cm[0]))
-
-    page.extract_text(visitor_text=visit)
-    return found
-
-
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 def test_home_deck_pages_and_mirrored_backs(print_kit: Kit, small_cards: Path, tmp_path: Path,
                                             paper: str) -> None:
@@ -48,7 +36,8 @@ def test_home_deck_pages_and_mirrored_backs(print_kit: Kit, small_cards: Path, t
     data, pages = _render(print_kit, small_cards, "initiatives", paper=paper)
     count = len(deck_items(deck, print_kit))
     assert pages == home_page_count(count + DECK_EXTRA_CARDS, "tarot", paper) == 4
-    reader = PdfReader(_write(tmp_path / "d.pdf", data))
+    path = _write(tmp_path / "d.pdf", data)
+    reader = PdfReader(path)
     assert len(reader.pages) == pages
     width = float(reader.pages[0].mediabox.width)
     assert width == pytest.approx((210 if paper == "a4" else 215.9) * MM, abs=0.5)
@@ -56,13 +45,13 @@ def test_home_deck_pages_and_mirrored_backs(print_kit: Kit, small_cards: Path, t
     assert prefs["/PrintScaling"] == "/None" and prefs["/Duplex"] == "/DuplexFlipLongEdge"
     grid = home_grid("tarot", paper)
     # Card numbers "n/5" are printed on the fronts only (corner index); the backs carry none.
-    fronts = [_numbers(reader.pages[2 * sheet], count) for sheet in range(2)]
+    fronts = [_numbers(path, 2 * sheet + 1, count) for sheet in range(2)]
     assert sorted(n for front in fronts for n in front) == sorted(f"{n}/{count}" for n in range(1, count + 1))
     for sheet in range(2):
-        assert not _numbers(reader.pages[2 * sheet + 1], count)
+        assert not _numbers(path, 2 * sheet + 2, count)
     # The last sheet holds one card, in column 0: its back is in the mirrored column.
     (x_front,) = fronts[1].values()
-    backs = [x for text, x in _text_positions(reader.pages[3]) if text == deck.title]
+    backs = [x for text, x in text_boxes(path, 4)[1] if text == deck.title]
     assert len(backs) == 1
     assert int((x_front / MM - grid.x0) // grid.cell_w) == 0
     assert int((backs[0] / MM - grid.x0) // grid.cell_w) == grid.cols - 1
@@ -123,9 +112,9 @@ def test_home_gutters_band_bleed_and_drift_tolerant_backs(print_kit: Kit, small_
     assert near(rgb(back, grid.x0 - 1.5, grid.y0 + 20))  # and runs past the outer edge
 
 
-def _numbers(page, total: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _numbers(pdf: Path, page: int, total: int) -> dict[str, float]:
     pattern = re.compile(rf"^(\d+)/{total}$")
-    return {t: x for t, x in _text_positions(page) if pattern.match(t)}
+    return {t: x for t, x in text_boxes(pdf, page)[0] if pattern.match(t)}
 
 
 def _write(path: Path, data: bytes) -> Path:

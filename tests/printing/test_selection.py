@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from print_helpers import BASE_URL, PRINT_DIR
+from print_helpers import BASE_URL, PRINT_DIR, text_boxes
 from pypdf import PdfReader
 
 from app.kit import Kit
@@ -18,17 +18,6 @@ from app.printing.options import MAX_SELECTED_CARDS
 from app.printing.render import PrintError
 
 MM = 72 / 25.4
-
-
-def _positions(page) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
-    found: list[tuple[str, float]] = []
-
-    def visit(text, cm, tm, _font, _size):  # type: ignore[no-untyped-def]
-        if text.strip():
-            found.append((text.strip(), cm[4] + tm[4] * cm[0]))
-
-    page.extract_text(visitor_text=visit)
-    return found
 
 
 def test_selection_pdf_holds_exactly_the_chosen_cards(print_kit: Kit, small_cards: Path, tmp_path: Path) -> None:
@@ -54,8 +43,8 @@ def test_selection_pdf_holds_exactly_the_chosen_cards(print_kit: Kit, small_card
     assert re.search(rf"\b2/{len(structures)}\b", text[2]) and re.search(rf"\b5/{len(structures)}\b", text[2])
     # Backs mirrored on long-edge duplex: the lone notion in column 0 has its back in the last column.
     grid = home_grid("tarot", "a4")
-    (front_x,) = [x for t, x in _positions(reader.pages[0]) if re.fullmatch(rf"3/{len(notions)}", t)]
-    (back_x,) = [x for t, x in _positions(reader.pages[1]) if t == decks["notions"].title]
+    (front_x,) = [x for t, x in text_boxes(result.whole_pdf, 1)[0] if re.fullmatch(rf"3/{len(notions)}", t)]
+    (back_x,) = [x for t, x in text_boxes(result.whole_pdf, 2)[1] if t == decks["notions"].title]
     assert int((front_x / MM - grid.x0) // grid.cell_w) == 0
     assert int((back_x / MM - grid.x0) // grid.cell_w) == grid.cols - 1
     # The same selection again comes from the cache.
