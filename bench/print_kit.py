@@ -6,8 +6,8 @@ Prints: pages, cold build time, no-change rebuild time, rebuild time after editi
 kits of another territory, another paper and another edition (each once the cold kit is cached,
 with every core as the job worker builds them; `bench/print_worker.py` times them through the
 worker itself), peak memory, and one deck built
-the naive way (one WeasyPrint document per card, merged with pypdf) against the pipeline's way (the
-deck as one document), with the ratio between the two.
+the naive way (one WeasyPrint document per card side, merged with pypdf) against the pipeline's way
+(the deck's sides as one document, imposed), with the ratio between the two.
 
 The content is copied to a temporary folder first (the edit step changes a card there).
 """
@@ -44,7 +44,7 @@ def main() -> None:
     from pypdf import PdfReader, PdfWriter
 
     from app.kit import load_kit
-    from app.printing.cards import card_views, shop_context
+    from app.printing.cards import card_views, faces_context
     from app.printing.decks import load_decks
     from app.printing.kit_builder import KitOptions, build_kit, render_deck_pdf
     from app.printing.render import pdf_bytes, render_html, resources
@@ -116,7 +116,7 @@ def main() -> None:
         meta = {"title": "t", "author": "a", "description": "d", "keywords": "k", "generator": "g",
                 "date": "2026-01-01T00:00:00+00:00"}
         for view in views:
-            document = render_html(res, "deck-shop.html", shop_context(deck, [view], meta=meta), "cards.css")
+            document = render_html(res, "deck-faces.html", faces_context(deck, [view], meta=meta), "cards.css")
             writer.append(PdfReader(io.BytesIO(pdf_bytes(document, view.item.id))))
         merged = io.BytesIO()
         writer.write(merged)
@@ -131,7 +131,7 @@ def main() -> None:
             fonts = FontConfiguration()
             sheets = [CSS(filename=str(print_dir / "css" / name), font_config=fonts)
                       for name in ("fonts.css", "cards.css")]
-            html = res.env.get_template("deck-shop.html").render(**shop_context(deck, [view], meta=meta))
+            html = res.env.get_template("deck-faces.html").render(**faces_context(deck, [view], meta=meta))
             document = HTML(string=html, base_url=res.base_url, url_fetcher=res.fetcher).render(
                 stylesheets=sheets, font_config=fonts)
             writer.append(PdfReader(io.BytesIO(pdf_bytes(document, view.item.id))))
