@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -55,6 +56,8 @@ MAX_ATTEMPTS = 3
 LEASE_SECONDS = 30.0
 #: How often (seconds) a worker looks for jobs whose worker died.
 REAP_INTERVAL = 5.0
+#: Seconds a stopping worker lets its running jobs finish (systemd's unit waits 60 s, deploy/).
+SHUTDOWN_SECONDS = 50.0
 #: Longest wait (seconds) between two looks at a queue that cannot block (SQLite): Huey's default
 #: backs off to 10 s, which an idle worker would add to the first build asked for.
 POLL_SECONDS = 0.5
@@ -301,12 +304,22 @@ class JobConsumer(Consumer):
     fork, so a kit build there would render on one core. From a thread, a build forks its render
     processes (`app.printing.parallel`: fresh locks in each) and uses every core. The work is in
     those processes and in C libraries; the threads mostly wait.
+
+    SIGTERM (systemd, Docker, `mallette serve`) stops it as Ctrl-C does: no job is taken any more,
+    running ones finish (at most `JOB_SHUTDOWN_SECONDS`), then the worker exits. Huey's own
+    SIGTERM stops at once, and a thread cannot be interrupted: the process would exit under the
+    running job, which would wait for its lease to run out to be built again from the start.
+    A second signal stops at once.
     """
 
     def __init__(self, queue: JobQueue, workers: int) -> None:
         poll = float(queue.app.config.get("JOB_POLL_SECONDS", POLL_SECONDS))
+        timeout = float(queue.app.config.get("JOB_SHUTDOWN_SECONDS", SHUTDOWN_SECONDS))
         super().__init__(queue.huey, workers=workers, worker_type="thread", periodic=False,
-                         health_check_interval=1, initial_delay=min(0.1, poll), max_delay=poll)
+                         health_check_interval=1, initial_delay=min(0.1, poll), max_delay=poll,
+                         shutdown_timeout=timeout)
+        # Huey's table of signals: (restart, graceful).
+        self._signal_actions[signal.SIGTERM] = (False, True)
         self.queue = queue
         self._next_reap = 0.0
 
@@ -528,7 +541,8 @@ def count_active(engine: Engine, model: Any = KitBuild) -> int:
 
 def run_worker(app: Flask, *, workers: int = 1) -> None:
     """`mallette worker`: re-send lost and waiting jobs, queue the prebuilt kit if it is missing,
-    then run the Huey consumer until Ctrl-C or SIGTERM (a running build is finished first)."""
+    then run the Huey consumer until Ctrl-C or SIGTERM: running builds are finished first (at most
+    `JOB_SHUTDOWN_SECONDS`, see `JobConsumer`; a second signal stops at once)."""
     from .web.builds import BuildService
 
     queue = get_queue(app)

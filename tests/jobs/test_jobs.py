@@ -156,6 +156,25 @@ def test_a_killed_worker_build_is_retried_and_finishes(job_app: Flask, tmp_path:
         assert download.data == b"%PDF-1.7 Couserans"
 
 
+def test_sigterm_lets_the_running_build_finish(job_app: Flask, tmp_path: Path) -> None:
+    """Stopped by SIGTERM (systemd, Docker, `mallette serve`) mid-build, the worker finishes the build
+    first, then exits: nothing is left for another worker to build again."""
+    client = job_app.test_client()
+    url = ask(client, "Couserans")
+    worker = start_worker(settings(tmp_path))
+    try:
+        poll(client, url, lambda page: (percent(page) or 0) >= 23)
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGTERM)  # the main process only, as systemd does
+        worker.join(20)
+        assert worker.exitcode == 0
+    finally:
+        if worker.is_alive():
+            stop_worker(worker)
+    build = job_app.extensions["mallette_builds"].get(url.rsplit("/", 1)[1])
+    assert build is not None and build.done and build.attempts == 1, build
+
+
 def test_a_build_in_the_job_worker_renders_on_several_processes(tmp_path: Path) -> None:
     # Huey's process workers are daemonic and may not fork: builds there rendered on one core.
     record = tmp_path / "renders.json"
