@@ -139,8 +139,3 @@ def session_log(db: Session, meeting: Meeting) -> SessionLog | None:
         log.sync(db, meeting.version)
     return log
 
-
-def forget_all() -> None:
-    """Drop every copy (tests that rewrite a database behind the app's back)."""
-    with _logs_lock:
-        _logs.clear()

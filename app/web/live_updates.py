@@ -131,7 +131,9 @@ def not_modified(etag: str) -> Response | None:
 def live_response(template: str, etag: str, **context: Any) -> Response:
     """A live fragment with its ETag, never cached without asking again (rendered with only the
     context given, see `rendering.render_fragment`)."""
-    response = make_response(current_app.jinja_env.get_template(template).render(**context))
+    from .rendering import render_fragment
+
+    response = render_fragment(template, **context)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Vary"] = "HX-Request, Cookie"
