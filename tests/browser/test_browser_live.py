@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 from conftest import LiveServer
@@ -25,6 +26,23 @@ SKEW_SCRIPT = ("(() => { const skew = " + str(CAROL_CLOCK_SKEW_MS)
 def _seconds(text: str) -> int:
     minutes, seconds = text.strip().lstrip("+").split(":")[-2:]
     return int(minutes) * 60 + int(seconds)
+
+
+def _seconds_left(engine, meeting_id: int) -> float:  # type: ignore[no-untyped-def]
+    from app.clock import SYSTEM_CLOCK
+
+    with read_session(engine) as db:
+        meeting = db.get(Meeting, meeting_id)
+        deadline = meeting.timer_deadline if meeting else None
+    return (deadline - SYSTEM_CLOCK.now()).total_seconds() if deadline else 0.0
+
+
+def _wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `condition()` holds (what a click sent has been stored), or fail after `timeout` s."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
 
 
 def test_a_whole_live_session(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
@@ -99,6 +117,7 @@ def test_a_whole_live_session(browser, live_server: LiveServer) -> None:  # type
         version = db.get(Meeting, plan.meeting_id).version  # type: ignore[union-attr]
     phones["Bob"].wait_for_selector(f"#live-poll[data-version='{version}']", state="attached")
     projection.wait_for_selector(f"#live-poll[data-version='{version}']", state="attached")
+    console.wait_for_selector(f"#live-poll[data-version='{version}']", state="attached")  # polls too
     assert "Note de Alice" not in phones["Bob"].content()
     assert "Note de Alice" not in projection.content()
     assert "Note de Alice" in console.content()
@@ -125,6 +144,7 @@ def test_a_whole_live_session(browser, live_server: LiveServer) -> None:  # type
     console.click("#console-step button:has-text('Démarrer')")
     console.wait_for_selector("#console-step button:has-text('Pause')")
     console.click("#console-step button:has-text('+5 min')")
+    _wait_for(lambda: _seconds_left(engine, plan.meeting_id) > 24 * 60)  # the click's POST is in
     carol = phones["Carol"]
     carol.reload()
     carol.wait_for_timeout(1500)  # the clock-offset measurement
