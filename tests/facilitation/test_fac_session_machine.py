@@ -94,6 +94,7 @@ class LiveSession(RuleBasedStateMachine):
         self.model = Model()
         self.ids: dict[str, int] = {}  # uuid -> id, participants and notes
         self.last_post: tuple[str, str, str, str, str] | None = None  # participant, key, dimension, text, note
+        self.stale_stored: set[tuple[str, str, str]] = set()  # (key, dimension, text) of stale forms stored
         self.copies = itertools.count()
         for name in NAMES[:2]:  # two phones in the room from the start, a note each per dimension,
             self.join(name)  # and one dimension revealed: every rule has something to act on
@@ -118,7 +119,8 @@ class LiveSession(RuleBasedStateMachine):
         return person
 
     def _note_uuid(self, index: int) -> str:
-        return sorted(self.model.notes)[index % len(self.model.notes)]
+        # In posting order, not by (random) uuid: a replayed case must pick the same note.
+        return list(self.model.notes)[index % len(self.model.notes)]
 
     # -- phones
     @rule(name=st.sampled_from(NAMES))
@@ -167,10 +169,15 @@ class LiveSession(RuleBasedStateMachine):
         author, key, dimension, text, note_uuid = self.last_post
         # A true retry is stored once; once the note was edited, the same key with the old text is
         # a stale form (a page restored from history): kept as a new note, not lost.
+        # That stale form's own retries then land once.
         stale = self.model.notes[note_uuid].text != notes.clean_text(text)
+        form = (key, dimension, notes.clean_text(text))
+        new = stale and self.model.live and form not in self.stale_stored
         count = len(self.model.notes)
         self._post(self.model.participants.index(author), key, dimension, text)
-        assert len(self.model.notes) == count + (1 if stale and self.model.live else 0)
+        assert len(self.model.notes) == count + (1 if new else 0)
+        if new:
+            self.stale_stored.add(form)
 
     @precondition(lambda self: self.model.notes)
     @rule(who=st.integers(0, 9), which=st.integers(0, 99), text=st.sampled_from(TEXTS))
@@ -197,7 +204,7 @@ class LiveSession(RuleBasedStateMachine):
         """A vote (or taking it back) on a note; `seen`: one of those the model says they can see."""
         with write_session(self.engine) as db:
             meeting, person = self._meeting(db), self._participant(db, who)
-            choices = sorted(self.model.visible(person.uuid)) if seen else sorted(self.model.notes)
+            choices = list(self.model.visible(person.uuid)) if seen else list(self.model.notes)
             note_uuid = choices[which % len(choices)] if choices else self._note_uuid(which)
             pair = (person.uuid, note_uuid)
             try:
