@@ -322,8 +322,11 @@ async def facilitator_cookies(port: int) -> dict[str, str]:
 
 
 async def run_load(port: int, meeting_id: int, code: str, participants: int, notes: int, pace: float,
-                   interval: float, time_limit: float) -> tuple[Results, float, list[str]]:
-    """Join everybody, then post and poll; returns the results, the posting time and the screens."""
+                   interval: float, time_limit: float,
+                   on_posting: Any = None) -> tuple[Results, float, list[str]]:
+    """Join everybody, then post and poll; returns the results, the posting time and the screens.
+
+    `on_posting`, if given, is called once everybody has joined, just before the posting starts."""
     results = Results()
     phones: list[Phone] = []
     for start in range(0, participants, 25):
@@ -337,6 +340,8 @@ async def run_load(port: int, meeting_id: int, code: str, participants: int, not
                                               interval, stop, results)))
     pollers.append(asyncio.create_task(poller("console", port, staff, f"/seances/{meeting_id}/animer/live",
                                               interval, stop, results)))
+    if on_posting is not None:
+        on_posting()
     began = time.perf_counter()
     try:
         await asyncio.wait_for(asyncio.gather(*(poster(p, port, notes, pace, results) for p in phones)), time_limit)
@@ -431,10 +436,14 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
             limit = args.notes * args.pace * 3 + 60
             cpu_before = tree_cpu_split(server.pid)
             client_before = time.process_time()
+            marks: list[float] = []
             results, posting, screens = asyncio.run(run_load(
-                port, meeting_id, code, args.participants, args.notes, args.pace, args.poll, limit))
+                port, meeting_id, code, args.participants, args.notes, args.pace, args.poll, limit,
+                on_posting=lambda: marks.append(tree_cpu_seconds(server.pid))))
             client_cpu = time.process_time() - client_before
             cpu_after = tree_cpu_split(server.pid)
+            # From the first post to the end: the steady state, without the joining (full pages).
+            posting_cpu = sum(cpu_after) - marks[0] if marks else 0.0
             server_user, server_sys = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
             server_cpu = server_user + server_sys
         finally:
@@ -456,9 +465,11 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
             f"duplicated={dupes} errors={results.errors} posts_per_s={len(results.acked) / posting:.0f} "
             f"post_p50_ms={pct(results.post_ms, 0.5):.0f} post_p95_ms={pct(results.post_ms, 0.95):.0f} "
             f"seen_p95_ms={pct(seen_ms, 0.95):.0f} poll_p95_ms={pct(results.poll_ms, 0.95):.0f}")
-    line += (f"  # server CPU {server_cpu:.1f} s for {len(results.post_ms)} posts and {len(results.poll_ms)} polls "
-             f"({server_cpu * 1000 / max(1, len(results.post_ms) + len(results.poll_ms)):.1f} ms a request; "
-             f"{server_sys:.1f} s of it in the kernel); load generator CPU {client_cpu:.1f} s "
+    requests = max(1, len(results.post_ms) + len(results.poll_ms))
+    line += (f"  # server CPU {server_cpu:.1f} s in all ({server_sys:.1f} s of it in the kernel), "
+             f"{posting_cpu:.1f} s from the first post on for {len(results.post_ms)} posts and "
+             f"{len(results.poll_ms)} polls ({posting_cpu * 1000 / requests:.1f} ms a request); "
+             f"load generator CPU {client_cpu:.1f} s "
              f"(joining included) over {posting:.1f} s of posting")
     if unseen or results.error_kinds:
         line += f"; not seen by every screen: {unseen}; errors: {results.error_kinds}"

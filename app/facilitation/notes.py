@@ -352,8 +352,11 @@ def my_votes(db: Session, participant_id: int) -> set[int]:
         select(col(Vote.note_id)).where(col(Vote.participant_id) == participant_id)).scalars()}
 
 
-def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None) -> Wall:
+def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None,
+         mine: set[int] | None = None) -> Wall:
     """What `viewer` sees of the wall at the meeting's version (only what changed after `since`).
+
+    `mine`: the notes the viewing participant voted for, when the caller has them already.
 
     Phones and the projection read this worker's copy of the wall (`wall_log`); the facilitator's
     console, which also shows authors and merged texts, reads the database.
@@ -363,7 +366,7 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
 
         log = wall_log.session_log(db, meeting)
         if log is not None:
-            return _wall_from_log(db, meeting, viewer, log.changed_since(since, meeting.version))
+            return _wall_from_log(db, meeting, viewer, log.changed_since(since, meeting.version), mine)
     version = meeting.version
     columns = (col(Note.id), col(Note.uuid), col(Note.dimension_id), col(Note.question_id), col(Note.text),
                col(Note.participant_id), col(Note.hidden), col(Note.created_version), col(Note.changed_version))
@@ -374,7 +377,8 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
     rows: Sequence[Any] = db.connection().execute(query.order_by(col(Note.created_version), col(Note.id))).all()
     show_counts = viewer.kind == "facilitator" or meeting.votes_revealed
     counts = vote_counts(db, meeting.id or 0) if show_counts and rows else {}
-    mine = my_votes(db, viewer.participant_id) if viewer.participant_id and rows else set()
+    if mine is None:
+        mine = my_votes(db, viewer.participant_id) if viewer.participant_id and rows else set()
     authors: dict[int, str] = {}
     merged: dict[int, list[str]] = {}
     if viewer.kind == "facilitator" and rows:
@@ -396,7 +400,8 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
                 hidden_counts=_hidden_counts(db, meeting, viewer))
 
 
-def _wall_from_log(db: Session, meeting: Meeting, viewer: Viewer, changed: list[Any]) -> Wall:
+def _wall_from_log(db: Session, meeting: Meeting, viewer: Viewer, changed: list[Any],
+                   mine: set[int] | None = None) -> Wall:
     """A phone's or the projection's wall from the worker's copy of the notes (`wall_log`): the
     same visibility rules as `_visible`, decided on each note's current state."""
     me = viewer.participant_id
@@ -408,7 +413,8 @@ def _wall_from_log(db: Session, meeting: Meeting, viewer: Viewer, changed: list[
         or (not n.hidden and (readable_dims is None or n.dimension_id in readable_dims)))]
     show_counts = meeting.votes_revealed
     counts = vote_counts(db, meeting.id or 0) if show_counts and visible else {}
-    mine = my_votes(db, me) if me and visible else set()
+    if mine is None:
+        mine = my_votes(db, me) if me and visible else set()
     notes: list[WallNote] = []
     for n in visible:
         own = me is not None and n.participant_id == me

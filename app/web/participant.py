@@ -28,7 +28,7 @@ from .context import clock, engine
 from .labels import PERSON_ROLE_LABELS
 from .limits import client_address, limiter
 from .participant_session import current_participant, remember_participant
-from .rendering import render, render_fragment, wants_partial
+from .rendering import render, render_fragment, render_fragment_once, wants_partial
 
 bp = Blueprint("participant", __name__)
 
@@ -202,8 +202,9 @@ def _phone_context(meeting: Meeting, participant: Participant, since: int | None
         fresh = meeting if fresh_row else db.get(Meeting, meeting.id)
         assert fresh is not None
         delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
-        wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None)
-        used = votes.used(db, participant.id or 0)
+        mine, used = votes.ballot(db, participant.id or 0)
+        wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None,
+                          mine=mine)
         step = db.get(AgendaStep, fresh.current_step_id) if fresh.current_step_id is not None else None
         db.expunge_all()
     return {"meeting": fresh, "participant": participant, "wall": wall, "delta": wall if delta_ok else None,
@@ -286,7 +287,7 @@ def post_note(meeting_uuid: str) -> Response | BaseResponse:
         if not wants_partial():
             return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid, ok="1") + f"#n-{note_uuid}",
                             code=303)
-        return render_fragment("live/_note_sent.html", new_key=str(uuid_module.uuid4()), error=None)
+        return render_fragment_once("live/_note_sent.html", slots={"new_key": str(uuid_module.uuid4())}, error=None)
     if wants_partial():
         return render_fragment("live/_note_sent.html", status=422, new_key=None, error=error)
     note_form = _note_form(meeting, [fields["dimension"]], data=fields)

@@ -191,3 +191,25 @@ def test_a_locked_database_answers_503_not_500(app: Flask, client: FlaskClient, 
     answer = alice.post(f"/p/{plan.meeting_uuid}/notes", data={**form, "dimension": DIMENSIONS[0], "text": "Idée"})
     assert answer.status_code == 503 and answer.headers["Retry-After"]  # app/web/unavailable.py
     assert "enregistré : la base de données ne répond pas" in answer.get_data(as_text=True)
+
+
+def test_the_answer_to_an_htmx_post_gives_a_fresh_key_in_the_phone_language(  # type: ignore[no-untyped-def]
+        app: Flask, client: FlaskClient, make_user, login) -> None:
+    """The answer is rendered once per language and kept: each one still carries a new key."""
+    plan, code = _started(app, client, make_user, login)
+    alice = _join(app, code, "Alice")
+    bob = _join(app, code, "Bob")
+    bob.set_cookie("lang", "en")
+    keys = []
+    for phone, sent in ((alice, "Note envoyée."), (bob, "Note sent."), (alice, "Note envoyée."), (bob, "Note sent.")):
+        form = _note_form(phone, plan.meeting_uuid)
+        answer = phone.post(f"/p/{plan.meeting_uuid}/notes", headers={"HX-Request": "true"},
+                            data={**form, "dimension": DIMENSIONS[0], "question": "", "text": f"Idée {len(keys)}"})
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 200 and sent in html, html
+        key = re.search(r'id="note-key" name="key" value="([0-9a-f-]{36})"', html)
+        assert key and key.group(1) != form["key"]
+        keys.append(key.group(1))
+    assert len(set(keys)) == 4
+    with read_session(_engine(app)) as db:
+        assert db.exec(select(func.count()).select_from(Note)).one() == 4

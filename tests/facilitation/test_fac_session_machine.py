@@ -74,6 +74,8 @@ def _walls(engine: Engine) -> tuple[dict[str, dict[str, str]], dict[str, int], d
             wall = notes.wall(db, meeting, notes.participant_viewer(person))
             walls[person.uuid] = {n.uuid: n.text for n in wall.notes}
             used[person.uuid] = votes.used(db, person.id or 0)
+            mine, standing = votes.ballot(db, person.id or 0)  # what a phone's poll reads instead
+            assert standing == used[person.uuid] and {n.id for n in wall.notes if n.voted} <= mine
         counts = {n.uuid: n.votes or 0 for n in notes.wall(db, meeting, notes.FACILITATOR).notes}
     return walls, used, counts
 
