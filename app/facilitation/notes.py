@@ -171,10 +171,16 @@ def post(db: Session, clock: Clock, meeting: Meeting, *, client_key: str, dimens
     def insert_alone(values: dict[str, Any]) -> tuple[int, str, int] | None:
         """One statement in autocommit: the note stored (and committed) with its version, or None
         when no row came back: the key was taken, or the session is not live."""
-        engine = bind.engine  # (the session's bind: an Engine, or a Connection of one)
-        with engine.connect() as own:
-            row = own.execution_options(isolation_level="AUTOCOMMIT").execute(
-                statements.together, {**values, "meeting": meeting.id, "live": MeetingStatus.LIVE}).first()
+        params = {**values, "meeting": meeting.id, "live": MeetingStatus.LIVE}
+        if bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            # The caller's session commits each statement already (`read_session(latest=True)`):
+            # its connection, no second one from the pool.
+            row = db.connection().execute(statements.together, params).first()
+        else:
+            engine = bind.engine  # (the session's bind: an Engine, or a Connection of one)
+            with engine.connect() as own:
+                row = own.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    statements.together, params).first()
         if row is not None:
             return int(row[0]), str(values["uuid"]), int(row[1])
         live = db.connection().execute(select(col(Meeting.status)).where(col(Meeting.id) == meeting.id)).scalar()

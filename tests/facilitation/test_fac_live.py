@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 from live_factory import DIMENSIONS, POSTURES, planned_session
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from app.clock import FrozenClock
-from app.db import read_session, write_session
+from app.db import is_sqlite, read_session, write_session
 from app.facilitation import joining, live, notes, votes
 from app.facilitation.enums import MeetingStatus, TimerState
 from app.facilitation.errors import DomainError, NotFound
@@ -53,6 +54,32 @@ def _post(engine: Engine, clock: FrozenClock, meeting_id: int, participant: Part
                                    dimensions=DIMENSIONS, participant=participant, alone=alone)
         if note in db:  # a new note comes back transient
             db.expunge(note)
+    return note, created
+
+
+def _post_on_one_connection(engine: Engine, clock: FrozenClock, meeting_id: int, participant: Participant | None,
+                            key: str, text: str) -> tuple[Note, bool]:
+    """As a phone's post on PostgreSQL (web `_posting`): the lookup and the one-statement post in one
+    autocommit session, from one pool checkout. (SQLite posts in a write transaction: `_post`.)"""
+    if is_sqlite(engine):
+        return _post(engine, clock, meeting_id, participant, key, text, alone=True)
+    checkouts: list[object] = []
+
+    def checkout(*_args: object) -> None:
+        checkouts.append(_args)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        with read_session(engine, latest=True) as db:
+            meeting = db.get(Meeting, meeting_id)
+            assert meeting is not None
+            note, created = notes.post(db, clock, meeting, client_key=key, dimension_id=DIMENSIONS[0], text=text,
+                                       dimensions=DIMENSIONS, participant=participant, alone=True)
+            if note in db:
+                db.expunge(note)
+    finally:
+        event.remove(engine, "checkout", checkout)
+    assert len(checkouts) == 1
     return note, created
 
 
@@ -143,16 +170,19 @@ def test_join_and_resume(engine: Engine) -> None:
             assert refused.value.code == code
 
 
-@pytest.mark.parametrize("alone", [False, True], ids=["in-transaction", "alone"])
-def test_post_is_idempotent_and_edit_own_only(engine: Engine, alone: bool) -> None:
-    """Both ways of storing a post (`alone`: one statement committed by itself on PostgreSQL)."""
+@pytest.mark.parametrize("alone", [False, True, "one-connection"], ids=["in-transaction", "alone", "one-connection"])
+def test_post_is_idempotent_and_edit_own_only(engine: Engine, alone: bool | str) -> None:
+    """The ways of storing a post (`alone`: one statement committed by itself on PostgreSQL; on one
+    connection with the phone's lookup, as the web post does there)."""
     clock = FrozenClock()
     plan = _start(engine, clock)
     alice, _ = _join(engine, clock, plan.meeting_id, "Alice")
     bob, _ = _join(engine, clock, plan.meeting_id, "Bob")
 
     def post(who: Participant, key: str, text: str) -> tuple[Note, bool]:
-        return _post(engine, clock, plan.meeting_id, who, key, text, alone=alone)
+        if alone == "one-connection":
+            return _post_on_one_connection(engine, clock, plan.meeting_id, who, key, text)
+        return _post(engine, clock, plan.meeting_id, who, key, text, alone=bool(alone))
 
     before = _meeting(engine, plan.meeting_id).version
     note, created = post(alice, "key-00000001", "Une ressourcerie partagée")
