@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
@@ -194,22 +194,31 @@ def _note_form(meeting: Meeting, current_dims: list[str], data: dict[str, str] |
 
 
 def _phone_context(meeting: Meeting, participant: Participant, since: int | None = None,
-                   epoch: int | None = None, *, fresh_row: bool = False) -> dict[str, Any]:
+                   epoch: int | None = None, *, fresh_row: bool = False,
+                   db: Session | None = None) -> dict[str, Any]:
     """What the phone page shows; with `since` (and the same wall epoch), only the wall's changes.
 
-    `fresh_row`: `meeting` was just read (it is not read again).
+    `fresh_row`: `meeting` was just read (it is not read again). `db`: the session to read with
+    (else a short one of its own).
     """
+    with ExitStack() as stack:
+        if db is None:  # (the wall's copy is exact whatever the snapshot)
+            db = stack.enter_context(read_session(engine(), latest=True))
+        return _phone_context_in(db, meeting, participant, since, epoch, fresh_row)
+
+
+def _phone_context_in(db: Session, meeting: Meeting, participant: Participant, since: int | None,
+                      epoch: int | None, fresh_row: bool) -> dict[str, Any]:
     from ..models import AgendaStep
 
-    with read_session(engine(), latest=True) as db:  # (the wall's copy is exact whatever the snapshot)
-        fresh = meeting if fresh_row else db.get(Meeting, meeting.id)
-        assert fresh is not None
-        delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
-        mine, used = votes.ballot(db, participant.id or 0)
-        wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None,
-                          mine=mine)
-        step = db.get(AgendaStep, fresh.current_step_id) if fresh.current_step_id is not None else None
-        db.expunge_all()
+    fresh = meeting if fresh_row else db.get(Meeting, meeting.id)
+    assert fresh is not None
+    delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
+    mine, used = votes.ballot(db, participant.id or 0)
+    wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None,
+                      mine=mine)
+    step = db.get(AgendaStep, fresh.current_step_id) if fresh.current_step_id is not None else None
+    db.expunge_all()
     return {"meeting": fresh, "participant": participant, "wall": wall, "delta": wall if delta_ok else None,
             "seen": since, "votes_left":
             max(0, fresh.votes_per_participant - used), "step": step, "grid": lu.dimensions(),
@@ -235,16 +244,17 @@ def phone(meeting_uuid: str) -> Response | BaseResponse:
 @bp.get("/p/<meeting_uuid>/live")
 def phone_live(meeting_uuid: str) -> Response:
     """What changed on the phone since the version it has (304 when nothing did)."""
-    meeting, participant = _phone_for_post(meeting_uuid)
-    etag = lu.etag_for(meeting.version, f"p{participant.id}")
-    unchanged = lu.not_modified(etag)
-    if unchanged is not None:
-        return unchanged
-    if (clock().now() - participant.last_seen_at).total_seconds() >= joining.TOUCH_EVERY:
-        with write_session(engine()) as db:  # who is present, for the console
-            joining.touch(db, clock(), participant)
-    seen, epoch = lu.client_state()
-    context = _phone_context(meeting, participant, seen, epoch, fresh_row=True)
+    with read_session(engine(), latest=True) as db:  # one session (one pool checkout) for the poll
+        meeting, participant = _phone_for_post(meeting_uuid, db)
+        etag = lu.etag_for(meeting.version, f"p{participant.id}")
+        unchanged = lu.not_modified(etag)
+        if unchanged is not None:
+            return unchanged
+        if (clock().now() - participant.last_seen_at).total_seconds() >= joining.TOUCH_EVERY:
+            with write_session(engine()) as writing:  # who is present, for the console
+                joining.touch(writing, clock(), participant)
+        seen, epoch = lu.client_state()
+        context = _phone_context(meeting, participant, seen, epoch, fresh_row=True, db=db)
     fresh: Meeting = context["meeting"]
     return lu.live_response("live/_phone_live.html", lu.etag_for(fresh.version, f"p{participant.id}"),
                             **context)
