@@ -38,6 +38,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from bench.machine import cpu_ticks, usage_line  # noqa: E402  (the project root is on the path just above)
+
 EMAIL = "bench@example.org"
 PASSWORD = "bench password 123"
 POST_P95_TARGET_MS = 150.0
@@ -437,13 +441,21 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
             cpu_before = tree_cpu_split(server.pid)
             client_before = time.process_time()
             marks: list[float] = []
+            ticks: dict[str, int] = {}
+
+            def posting_starts() -> None:
+                marks.extend((tree_cpu_seconds(server.pid), time.process_time(), time.perf_counter()))
+                ticks.update(cpu_ticks())
+
             results, posting, screens = asyncio.run(run_load(
                 port, meeting_id, code, args.participants, args.notes, args.pace, args.poll, limit,
-                on_posting=lambda: marks.append(tree_cpu_seconds(server.pid))))
+                on_posting=posting_starts))
             client_cpu = time.process_time() - client_before
             cpu_after = tree_cpu_split(server.pid)
             # From the first post to the end: the steady state, without the joining (full pages).
             posting_cpu = sum(cpu_after) - marks[0] if marks else 0.0
+            machine = usage_line(ticks, time.perf_counter() - marks[2],
+                                 posting_cpu + time.process_time() - marks[1]) if marks else ""
             server_user, server_sys = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
             server_cpu = server_user + server_sys
         finally:
@@ -473,7 +485,7 @@ def one_backend(backend: str, args: argparse.Namespace) -> str:
              f"(joining included) over {posting:.1f} s of posting")
     if unseen or results.error_kinds:
         line += f"; not seen by every screen: {unseen}; errors: {results.error_kinds}"
-    return line
+    return line + ("\n" + machine if machine else "")
 
 
 def main() -> None:

@@ -210,10 +210,17 @@ def main() -> None:
         server = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
             wait_ready(port)
+            from bench.live import tree_cpu_seconds
+            from bench.machine import cpu_ticks, usage_line
+
+            ticks, began, own_before = cpu_ticks(), time.perf_counter(), time.process_time()
+            server_before = tree_cpu_seconds(server.pid)
             targets = [("minimal route", "/_bench/minimal"), ("resource page", resource), ("search", search),
                        ("typo search", typo)]
             results = measure(port, [path for _, path in targets], args.clients, args.seconds, args.rounds)
             rows = [(label, path, result) for (label, path), result in zip(targets, results, strict=True)]
+            own = tree_cpu_seconds(server.pid) - server_before + time.process_time() - own_before
+            machine = usage_line(ticks, time.perf_counter() - began, own)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -227,6 +234,7 @@ def main() -> None:
     for label, path, r in rows:
         print(f"{label:15} {path[:42]:42} {r['rps']:8.0f} {r['p50']:8.2f} {r['p95']:8.2f} {r['p99']:8.2f} "
               f"{r['errors']:6d}")
+    print(machine)
     minimal, page = rows[0][2], rows[1][2]
     ratio = page["rps"] / minimal["rps"] if minimal["rps"] else 0.0
     print(f"resource page p95 {page['p95']:.2f} ms (target <= {P95_TARGET_MS:g} ms): "
