@@ -99,24 +99,23 @@ def render_fragment(template: str, *, status: int = 200, **context: Any) -> Resp
     return _respond(html, status)
 
 
-#: Fragments rendered once per language (`render_fragment_once`); a handful of entries.
-_fragments: dict[tuple[Any, ...], str] = {}
+FRAGMENTS = "fragment"
 
 
 def render_fragment_once(template: str, *, slots: dict[str, str], **context: Any) -> Response:
     """`render_fragment` for an answer that only depends on the language and `context` (hashable
-    values) once its per-response `slots` are left aside: rendered once per language and kept, the
-    slots' values (escaped) put in afterwards. For the answer to every note a busy room posts."""
+    values) once its per-response `slots` are left aside: rendered once per language and kept in
+    the app's content cache, the slots' values (escaped) put in afterwards. For the answer to every
+    note a busy room posts."""
     from flask import current_app
     from markupsafe import escape
 
-    key = (template, _locale(), tuple(sorted(context.items())), tuple(sorted(slots)))
-    html = _fragments.get(key)
-    if html is None:
+    def make() -> str:
         markers = {name: f"slot-{name}-7d3a91c4" for name in slots}
-        html = current_app.jinja_env.get_template(template).render(partial=True, **context, **markers)
-        if len(_fragments) < 64:
-            _fragments[key] = html
+        return current_app.jinja_env.get_template(template).render(partial=True, **context, **markers)
+
+    key = (template, _locale(), tuple(sorted(context.items())), tuple(sorted(slots)))
+    html: str = _cache().get_or_make(FRAGMENTS, key, make)
     for name, value in slots.items():
         html = html.replace(f"slot-{name}-7d3a91c4", str(escape(value)))
     return _respond(html, 200)
