@@ -3,7 +3,8 @@
 markdown-it-py parses with raw HTML disabled; glossary terms can be linked to their notion; French
 typography is applied to the text (non-breaking spaces, apostrophes, ordinals: `french_text`); the
 HTML is then sanitised by nh3 with an allow-list (no images, no scripts, no styles, no event
-handlers).
+handlers). The same rules typeset the interface's French messages (`french_template`, which keeps
+their placeholders and tags as written).
 """
 
 from __future__ import annotations
@@ -69,6 +70,47 @@ def french_text(text: str) -> str:
     for pattern, replacement in _TYPO_RULES:
         text = pattern.sub(replacement, text)
     return text
+
+
+#: What French typography must leave exactly as written in a text template (an interface message):
+#: Python format placeholders (`%(name)s`, `%(num)d`, `%s`; `%%` is a literal percent sign, which
+#: the rules never change), `{name}` fields, HTML tags and character references.
+_KEPT = re.compile(
+    r"(?P<percent>%%)"
+    r"|%(?:\([^()]*\))?[#0+-]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?P<conversion>[diouxXeEfFgGcrsa])"
+    r"|\{[^{}]*\}"
+    r"|<[^<>]*>"
+    r"|&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);"
+)
+_NUMBER_CONVERSIONS = frozenset("diouxXeEfFgG")
+#: Stand-ins the rules read in place of a kept span: a number placeholder is a digit (`%(n)d notes`
+#: keeps the number with its noun), anything else a letter (`l'%(name)s`, `%(title)s :`, `</a> ?`).
+_WORD_STAND_IN = "\u02ac"  # LATIN LETTER BILABIAL PERCUSSIVE (a letter)
+_NUMBER_STAND_IN = "\u07c0"  # NKO DIGIT ZERO (a decimal digit)
+_STAND_INS = re.compile(f"[{_WORD_STAND_IN}{_NUMBER_STAND_IN}]")
+
+
+def french_template(text: str) -> str:
+    """`french_text` on a text template, such as an interface message: placeholders (`%(name)s`,
+    `%(num)d`, `{name}`), `%%`, HTML tags and character references are kept exactly as written, and
+    only the text around them is typeset (a number placeholder counts as a number, any other kept
+    span as a word)."""
+    if _STAND_INS.search(text):
+        raise ValueError(f"unexpected character in a text template: {text!r}")
+    kept: list[str] = []
+
+    def stand_in(match: re.Match[str]) -> str:
+        if match.group("percent"):
+            return match.group(0)
+        kept.append(match.group(0))
+        return _NUMBER_STAND_IN if match.group("conversion") in _NUMBER_CONVERSIONS else _WORD_STAND_IN
+
+    typeset = french_text(_KEPT.sub(stand_in, text))
+    # The rules only change spaces and apostrophes: the stand-ins are still there, in order.
+    if len(_STAND_INS.findall(typeset)) != len(kept):
+        raise RuntimeError(f"the typography rules lost a placeholder or tag of {text!r}")
+    spans = iter(kept)
+    return _STAND_INS.sub(lambda _match: next(spans), typeset)
 
 
 def french_html(text: str) -> Markup:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.kit.markdown import plain_text, render_inline, render_markdown
+import pytest
+
+from app.kit.markdown import french_template, french_text, plain_text, render_inline, render_markdown
 
 
 def test_raw_html_is_never_rendered() -> None:
@@ -69,6 +71,24 @@ def test_french_typography_ordinals_code_links_and_line_starts() -> None:
     # A soft line break before « ? » would let it start a line: it becomes a no-break space.
     assert f"mot{NNBSP}? fin" in html
     assert "Ce texte" in str(render_markdown("Ce texte"))  # no false ordinal
+
+
+def test_french_template_keeps_placeholders_tags_and_references() -> None:
+    # The text around them is set as `french_text` sets it.
+    assert french_template("Vous n'avez pas accès : %(name)s !") == f"Vous n’avez pas accès{NBSP}: %(name)s{NNBSP}!"
+    assert french_template("« %(q)s » ; d'%(x)s") == f"«{NNBSP}%(q)s{NNBSP}»{NNBSP}; d’%(x)s"
+    # A number placeholder is held to its noun; %% and the placeholder itself are left as written.
+    assert french_template("%(num)d notes, %(m)02d min") == f"%(num)d{NBSP}notes, %(m)02d{NBSP}min"
+    assert french_template("À 100 %% (%(percent)d %%) : %s") == f"À 100{NBSP}%% (%(percent)d{NBSP}%%){NBSP}: %s"
+    assert french_template("{name} : ok") == f"{{name}}{NBSP}: ok"
+    # Tags and character references: never changed (attributes included), text around them set.
+    tagged = '<a href="/x?a=1" title="Voir : l\'aide">l\'aide</a> ? Vrai &amp; faux ; oui'
+    assert french_template(tagged) == (f'<a href="/x?a=1" title="Voir : l\'aide">l’aide</a>{NNBSP}? '
+                                       f"Vrai &amp; faux{NNBSP}; oui")
+    for text in ("Accueil", "10:30", "https://x.org/?a=1", "Aucun"):
+        assert french_template(text) == french_text(text) == text
+    with pytest.raises(ValueError):
+        french_template("\u02ac")  # a stand-in the function uses itself
 
 
 def test_search_text_keeps_the_content_characters() -> None:
