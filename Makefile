@@ -57,10 +57,12 @@ test: install system-deps lint typecheck validate
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-# Re-extract the interface strings, merge them into the catalogues and compile them.
+# Re-extract the interface strings, merge them into the catalogues, regenerate the French one (the
+# strings with French typography, app/web/french_catalogue.py) and compile them.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/web/translations/messages.pot .
 	$(BIN)/pybabel update -i app/web/translations/messages.pot -d app/web/translations --ignore-obsolete
+	$(BIN)/python -m app.web.french_catalogue app/web/translations/messages.pot app/web/translations/fr/LC_MESSAGES/messages.po
 	$(BIN)/pybabel compile -d app/web/translations
 
 clean:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from french_ui import fr
 from sqlite_template import sqlite_copy
 
 from app import serving
@@ -159,7 +160,7 @@ def test_serve_starts_both_and_stops_both(tmp_path: Path) -> None:
                 assert process.poll() is None, "mallette serve stopped"
                 assert time.monotonic() < deadline, "mallette serve did not answer"
                 time.sleep(0.2)
-        assert f"mènent à http://127.0.0.1:{port}" in page and "ne s'ouvriront que sur cet ordinateur" in page
+        assert f"mènent à http://127.0.0.1:{port}" in page and fr("ne s'ouvriront que sur cet ordinateur") in page
         process.send_signal(signal.SIGINT)  # Ctrl-C
         output, _ = process.communicate(timeout=30)
         assert process.returncode == 0

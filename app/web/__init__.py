@@ -8,7 +8,8 @@
 
 Everything the pages load is served by the app (htmx and fonts are vendored in `static/`); the
 interface is translated with Flask-Babel (`translations/`, compiled with
-`pybabel compile -d app/web/translations`).
+`pybabel compile -d app/web/translations`): English by hand, French generated from the strings with
+French typography and plurals (`french_catalogue`).
 """
 
 from __future__ import annotations

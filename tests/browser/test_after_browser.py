@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AXE, LiveServer
+from french_ui import fr
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -104,7 +105,7 @@ def test_after_the_session(browser, after_server: LiveServer, tmp_path: Path) ->
         phone.get_by_label("Ma note", exact=True).press("End")  # a keyup: the autosave fires 2 s later
         phone.get_by_text("Brouillon enregistré.").wait_for()
         violations += _axe(phone)
-        phone.get_by_label("J'accepte que ma note figure").check()
+        phone.get_by_label(fr("J'accepte que ma note figure")).check()
         phone.get_by_role("button", name="Envoyer ma note").click()
         phone.get_by_text("Note envoyée.").wait_for()
         assert phone.get_by_label("Ma note", exact=True).input_value() == text
@@ -141,7 +142,7 @@ def test_after_the_session(browser, after_server: LiveServer, tmp_path: Path) ->
     violations += _axe(page)
     page.screenshot(path=str(tmp_path / "bilan-desktop.png"), full_page=True)
     page.goto(f"{base}/seances/{made.meeting_id}/impressions")
-    assert "1 envoyée(s) sur 2" in page.content()
+    assert fr("1 envoyée(s) sur 2") in page.locator("main").inner_text()  # content() writes &nbsp;
     violations += _axe(page)
 
     # 3. The synthesis: started from the debrief, four regards, validation links for the three parties.
@@ -149,9 +150,9 @@ def test_after_the_session(browser, after_server: LiveServer, tmp_path: Path) ->
     page.get_by_role("button", name="Commencer la note de synthèse").click()
     for label in ("Regard sur la structure d'accompagnement", "Regard sur l'initiative de coopération retenue",
                   "Regard sur l'impact sur la transition", "Regard sur les spécificités des méthodes d'accompagnement"):
-        page.get_by_label(label).wait_for()
-    assert "Le lieu partagé" in page.get_by_label("Regard sur l'initiative de coopération retenue").input_value()
-    page.get_by_label("Regard sur l'impact sur la transition").fill("Une **cantine** en circuit court.")
+        page.get_by_label(fr(label)).wait_for()
+    assert "Le lieu partagé" in page.get_by_label(fr("Regard sur l'initiative de coopération retenue")).input_value()
+    page.get_by_label(fr("Regard sur l'impact sur la transition")).fill("Une **cantine** en circuit court.")
     page.get_by_role("button", name="Enregistrer une nouvelle version").click()
     page.get_by_text("Version 2 enregistrée.").wait_for()
     links = {}
@@ -166,18 +167,18 @@ def test_after_the_session(browser, after_server: LiveServer, tmp_path: Path) ->
         actx, approver = context(participant=None)
         approver.goto(links[party])
         approver.get_by_label("Votre nom et votre fonction").fill(f"Pour {party}")
-        approver.get_by_label(decision).check()
+        approver.get_by_label(fr(decision)).check()
         if comment:
             approver.get_by_label("Commentaire").fill(comment)
         approver.get_by_role("button", name="Envoyer ma réponse").click()
-        approver.get_by_text("Merci : votre réponse est enregistrée.").wait_for()
+        approver.get_by_text(fr("Merci : votre réponse est enregistrée.")).wait_for()
         violations.extend(_axe(approver))
         actx.close()
 
     answer("demandeuse", "Je demande des modifications", "Citer la cantine de l'école.")
     page.reload()
     assert "Citer la cantine de l&#39;école." in page.content() or "Citer la cantine de l'école." in page.content()
-    page.get_by_label("Regard sur l'impact sur la transition").fill("Une **cantine** d'école en circuit court.")
+    page.get_by_label(fr("Regard sur l'impact sur la transition")).fill("Une **cantine** d'école en circuit court.")
     page.get_by_role("button", name="Enregistrer une nouvelle version").click()
     page.get_by_text("Version 3 enregistrée.").wait_for()
     for party in links:
@@ -215,7 +216,7 @@ def test_after_the_session(browser, after_server: LiveServer, tmp_path: Path) ->
     for label, value in [("Titre", "La cantine d'Ardes en circuit court"),
                          ("Résumé (une phrase)", "La cantine de l'école achète aux producteur·ices du pays."),
                          ("Besoin auquel elle répond", "Nourrir les enfants avec des produits du pays."),
-                         ("Ce qu'elle a d'innovant", "Une commande publique faite avec le collectif.")]:
+                         (fr("Ce qu'elle a d'innovant"), "Une commande publique faite avec le collectif.")]:
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_label("Texte de la carte").fill("La commune et le collectif ont monté ensemble la commande.")
     page.get_by_role("button", name="Proposer").click()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import AXE, LiveServer
+from french_ui import fr
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -108,7 +109,7 @@ def test_build_a_kit_through_the_form_then_open_a_card_qr(page, live_server: Liv
     page.get_by_text("Le kit est prêt.").wait_for(timeout=120_000)
     assert progress.evaluate("el => el === document.activeElement")  # still there once the files are listed
     assert re.search(r"/telecharger/[0-9a-f]{64}$", page.url)  # htmx pushed the build's address
-    assert "Votre kit : Pays d’Aix – Durance" in page.locator("main").inner_text()
+    assert fr("Votre kit : Pays d’Aix – Durance") in page.locator("main").inner_text()
     assert "A4 · édition maison ou bureau · Cartes posture" in progress.inner_text()  # what the kit is
     page.keyboard.press("Tab")  # the first Tab from the progress region reaches the first file
     assert page.evaluate("document.activeElement.getAttribute('href')").endswith(".pdf")
@@ -120,7 +121,7 @@ def test_build_a_kit_through_the_form_then_open_a_card_qr(page, live_server: Liv
     assert any(name.endswith(".pdf") for name in archive.namelist())
 
     with page.expect_download() as pdf_download:
-        page.get_by_text("Le jeu de cartes seul (1 fichier)").click()  # the decks are grouped
+        page.get_by_text(fr("Le jeu de cartes seul (1 fichier)")).click()  # the decks are grouped
         page.get_by_role("link", name="Cartes posture", exact=True).click()
     pdf = tmp_path / "postures.pdf"
     pdf.write_bytes(Path(pdf_download.value.path()).read_bytes())

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import AXE, LiveServer
+from french_ui import fr
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -88,7 +89,7 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     page.get_by_text("Décrivez votre demande en quelques phrases").wait_for()
     assert page.get_by_label("Votre nom").input_value() == "Dominique"
     violations += _axe(page)
-    page.get_by_label("Votre demande d'accompagnement").fill(
+    page.get_by_label(fr("Votre demande d'accompagnement")).fill(
         "Relancer une épicerie solidaire avec les habitant·es et les producteur·ices du canton.")
     page.get_by_role("button", name="Envoyer la candidature").click()
     reference = page.locator(".reference").inner_text()
@@ -104,15 +105,15 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     page.wait_for_url(base + "/")
     page.get_by_role("button", name="Menu").click()  # the phone header folds the menu away
     page.get_by_role("link", name="Administration").click()
-    page.get_by_role("link", name="Candidatures à l'appel").click()
+    page.get_by_role("link", name=fr("Candidatures à l'appel")).click()
     assert reference in page.content()
     violations += _axe(page)
-    page.get_by_role("button", name="Retenir : créer l'accompagnement Val-Test").click()
+    page.get_by_role("button", name=fr("Retenir : créer l'accompagnement") + " Val-Test").click()
     page.get_by_role("heading", level=1, name="Val-Test").wait_for()
     assert "Territoire retenu" in page.locator("[aria-current=step]").inner_text()
-    page.get_by_role("link", name="Inviter quelqu'un qui n'a pas de compte").click()
+    page.get_by_role("link", name=fr("Inviter quelqu'un qui n'a pas de compte")).click()
     assert page.get_by_label("Accompagnement à rejoindre").input_value() != ""
-    page.get_by_role("button", name="Créer le lien d'invitation").click()
+    page.get_by_role("button", name=fr("Créer le lien d'invitation")).click()
     invitation = page.get_by_label("Lien à copier").input_value()
     assert "/inscription/" in invitation
     violations += _axe(page)
@@ -130,7 +131,7 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     page.get_by_label("Structure de la mallette").select_option("structure-ardes")
     page.get_by_role("button", name="Former le binôme").click()
     page.get_by_text("Communauté accompagnatrice enregistrée.").wait_for()
-    page.get_by_role("button", name="Passer à : Préparation").click()
+    page.get_by_role("button", name=fr("Passer à : Préparation")).click()
     page.get_by_text("Étape mise à jour.").wait_for()
     violations += _axe(page)
     page.get_by_label("Préparer à partir de").select_option("protocole:protocole-visite-apprenante")
@@ -147,7 +148,7 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     page.wait_for_function(f"document.querySelector('section.half-day .step-title').textContent === {second!r}")
     assert titles.nth(1).inner_text() == first
     assert page.locator(".overrun-warning").count() == 0
-    page.get_by_label(f"Durée en minutes de « {first} »").fill("400")
+    page.get_by_label(fr("Durée en minutes de « %(title)s »") % {"title": first}).fill("400")
     page.get_by_role("button", name=f"Changer la durée {first}").click()
     page.locator(".overrun-warning").wait_for()
     assert "Dépassement de" in morning.inner_text()
@@ -155,13 +156,13 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     violations += _axe(page)
     page.get_by_role("link", name=f"Modifier la consigne, les dimensions et les postures : {second}").click()
     page.get_by_label("Partir des besoins").check()
-    page.get_by_role("button", name="Enregistrer l'étape").click()
+    page.get_by_role("button", name=fr("Enregistrer l'étape")).click()
     page.wait_for_url(re.compile(r"/preparer#etape-\d+$"))
     assert "Partir des besoins" in page.locator("section.half-day").first.locator(".step-links").first.inner_text()
 
     # 5. The agenda PDF, rendered by the job worker while the page waits for it.
     page.get_by_role("button", name="Ordre du jour en PDF").click()
-    ready = page.get_by_role("link", name="Télécharger l'ordre du jour")
+    ready = page.get_by_role("link", name=fr("Télécharger l'ordre du jour"))
     ready.wait_for()
     with page.expect_download() as download:
         ready.click()

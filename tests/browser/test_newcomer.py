@@ -6,6 +6,7 @@ import re
 
 import pytest
 from conftest import LiveServer
+from french_ui import NBSP, fr
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -30,10 +31,10 @@ def test_a_typo_finds_the_fiche(page, live_server: LiveServer) -> None:  # type:
     page.get_by_label("Mots à chercher").press_sequentially("inovation socilae", delay=30)
     results = page.locator("#resultats")
     # The answer to the whole typed text (under load, one to a part of it may come first).
-    expect(page.locator("#statut-recherche")).to_contain_text("Aucun résultat pour « inovation socilae »",
+    expect(page.locator("#statut-recherche")).to_contain_text(fr("Aucun résultat pour « inovation socilae »"),
                                                               timeout=15_000)
     results.get_by_role("link", name="Comment s'inscrire dans une démarche d'innovation sociale ?").wait_for()
-    expect(results).to_contain_text("Vouliez-vous dire « innovation sociale » ?")
+    expect(results).to_contain_text(fr("Vouliez-vous dire « innovation sociale » ?"))
     results.get_by_role("link", name="innovation sociale", exact=True).click()  # the suggestion is a search
     page.wait_for_url(re.compile(r"q=innovation\+sociale"))
     assert "Vouliez-vous dire" not in page.locator("#resultats").inner_text()
@@ -52,8 +53,8 @@ def test_a_tag_is_one_tag_across_accents(page, live_server: LiveServer) -> None:
 def test_search_pages_say_the_true_count(page, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
     page.goto(live_server.url + "/recherche?q=cooperation")
     status = page.locator("#statut-recherche").inner_text()
-    total = int(re.search(r"(\d+) résultats", status).group(1))  # type: ignore[union-attr]
-    assert total > 4 and "page 1 sur" in status
+    total = int(re.search(rf"(\d+){NBSP}résultats", status).group(1))  # type: ignore[union-attr]
+    assert total > 4 and fr("page 1 sur") in status
     seen = page.locator("#resultats .hit-title").all_inner_texts()
     while page.get_by_role("link", name="Page suivante").count():
         page.get_by_role("link", name="Page suivante").click()

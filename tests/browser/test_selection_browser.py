@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import LiveServer
+from french_ui import fr
 from pypdf import PdfReader
 
 
@@ -16,7 +17,7 @@ def test_basket_from_a_card_page_to_its_pdf(page, live_server: LiveServer, tmp_p
     page.keyboard.press("Enter")  # keyboard works; the link became a button saying what it does
     removal = page.get_by_role("button", name="Retirer de ma sélection")
     assert removal.get_attribute("aria-pressed") is None  # its label changes: not a toggle
-    assert page.locator(".basket-add [aria-live=polite]").inner_text() == "1 carte choisie."
+    assert page.locator(".basket-add [aria-live=polite]").inner_text() == fr("1 carte choisie.")
     page.keyboard.press(" ")  # Space too; taking the card out is announced as well
     assert page.locator(".basket-add [aria-live=polite]").inner_text() == "Aucune carte choisie."
     page.keyboard.press(" ")
@@ -25,12 +26,12 @@ def test_basket_from_a_card_page_to_its_pdf(page, live_server: LiveServer, tmp_p
     page.goto(live_server.url + "/telecharger")  # the basket survived the page change
     form = page.locator("[data-basket-form]")
     assert form.locator("input[value=posture-partir-des-besoins]").is_checked()
-    assert form.locator("[data-basket-count]").inner_text() == "1 carte choisie."
+    assert form.locator("[data-basket-count]").inner_text() == fr("1 carte choisie.")
     form.get_by_role("button", name="Imprimer ma sélection (un PDF)").click()
     page.get_by_text("Le kit est prêt.").wait_for(timeout=120_000)
-    assert "1 carte choisie" in page.locator("main").inner_text()
+    assert fr("1 carte choisie") in page.locator("main").inner_text()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Ma sélection de cartes : rectos, puis versos en miroir").click()
+        page.get_by_role("link", name=fr("Ma sélection de cartes : rectos, puis versos en miroir")).click()
     pdf = tmp_path / "selection.pdf"
     pdf.write_bytes(Path(download.value.path()).read_bytes())
     reader = PdfReader(pdf)

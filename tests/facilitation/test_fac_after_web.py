@@ -12,6 +12,7 @@ from after_factory import Made, make_session
 from factools import form_token
 from flask import Flask
 from flask.testing import FlaskClient
+from french_ui import NBSP, fr
 from sqlmodel import select
 
 from app.db import read_session
@@ -132,8 +133,24 @@ def test_impression_note_from_phone_and_follow_up(app: Flask, client: FlaskClien
     follow = client.get(f"/seances/{made.meeting_id}/impressions")
     text = follow.get_data(as_text=True)
     assert follow.status_code == 200 and "Commune d&#39;Ardes" in text and "Collectif Osons" in text
-    assert "1 envoyée(s) sur 2" in text and f"/p/{uuid}/impression" in text
+    assert fr("1 envoyée(s) sur 2") in text and f"/p/{uuid}/impression" in text
     assert HOSTILE[0] not in text and "&lt;script&gt;" not in text  # the facilitator does not read notes here
+
+
+def test_debrief_counts_take_the_french_plural(client: FlaskClient, made: Made) -> None:
+    board = f"/seances/{made.meeting_id}/bilan"
+    token = form_token(client, board)
+    assert client.post(f"{board}/groupes", data={"csrf_token": token, "name": "Vide"}).status_code == 303
+    french = client.get(board).get_data(as_text=True)
+    assert f"0{NBSP}note · 0{NBSP}vote</p>" in french  # French: the singular for 0 and 1
+    english = client.get(board, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "0 notes · 0 votes</p>" in english and "0 note ·" not in english
+    cluster_id = re.search(r'data-cluster-id="(\d+)"', french).group(1)  # type: ignore[union-attr]
+    moved = client.post(f"{board}/deplacer", data={"csrf_token": token, "cluster_id": cluster_id,
+                                                   "note_ids": str(made.note_ids[0])})
+    assert moved.status_code == 303
+    assert f"1{NBSP}note · " in client.get(board).get_data(as_text=True)
+    assert "1 note · " in client.get(board, headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
 def _start_synthesis(client: FlaskClient, made: Made) -> str:

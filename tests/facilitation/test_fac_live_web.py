@@ -7,6 +7,7 @@ import re
 from factools import form_token
 from flask import Flask
 from flask.testing import FlaskClient
+from french_ui import fr
 from live_factory import DIMENSIONS, planned_session
 from sqlmodel import func, select
 
@@ -74,7 +75,7 @@ def test_whole_flow_over_http(app: Flask, client: FlaskClient, make_user, login)
 
     # Bob cannot read the hidden note: its text is not in the HTML he receives.
     bob_page = bob.get(f"/p/{plan.meeting_uuid}").get_data(as_text=True)
-    assert "Mutualiser" not in bob_page and "1 note pas encore révélée" in bob_page
+    assert "Mutualiser" not in bob_page and fr("1 note pas encore révélée") in bob_page
     alice_page = alice.get(f"/p/{plan.meeting_uuid}").get_data(as_text=True)
     assert "&lt;b&gt;Mutualiser&lt;/b&gt; un local" in alice_page and "<b>Mutualiser" not in alice_page
     bob_poll = bob.get(f"/p/{plan.meeting_uuid}/live?v=1&e=1").get_data(as_text=True)
@@ -190,7 +191,7 @@ def test_a_locked_database_answers_503_not_500(app: Flask, client: FlaskClient, 
     monkeypatch.setattr(notes, "post", locked)
     answer = alice.post(f"/p/{plan.meeting_uuid}/notes", data={**form, "dimension": DIMENSIONS[0], "text": "Idée"})
     assert answer.status_code == 503 and answer.headers["Retry-After"]  # app/web/unavailable.py
-    assert "enregistré : la base de données ne répond pas" in answer.get_data(as_text=True)
+    assert fr("enregistré : la base de données ne répond pas") in answer.get_data(as_text=True)
 
 
 def test_the_answer_to_an_htmx_post_gives_a_fresh_key_in_the_phone_language(  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from factools import create_user, form_token
 from flask import Flask
 from flask.testing import FlaskClient
+from french_ui import fr
 from sqlmodel import select
 
 from app import create_app, get_state
@@ -90,8 +91,7 @@ def test_propose_review_publish_export_validate_index_search(app: Flask, client:
     assert stale.status_code == 409
     assert coord.post(review, data={"csrf_token": ctoken, "version": "2", "action": "publish"}).status_code == 303
     listing = coord.get("/propositions").get_data(as_text=True)
-    listing = listing.replace("&#39;", "’").replace("'", "’")
-    assert "1 proposition publiée attend l’export" in listing and "mallette export-proposals" in listing
+    assert fr("1 proposition publiée attend l'export") in listing and "mallette export-proposals" in listing
 
     content = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "kit_content", content)
@@ -214,7 +214,8 @@ def test_export_button_runs_a_job_that_writes_validated_content(login, tmp_path:
     assert not written.exists()  # the web worker wrote nothing
     with queue.thread_worker():
         page = _wait_export(coord, status_url)
-    assert "Export terminé : 1 fichier(s) écrit(s)" in page and "initiatives/initiative-lieu-partage-ardes.md" in page
+    assert fr("Export terminé : 1 fichier(s) écrit(s)") in page
+    assert "initiatives/initiative-lieu-partage-ardes.md" in page
     assert "Provenance" in written.read_text(encoding="utf-8")
     checked = CliRunner().invoke(cli, ["validate", "--strict", "--content", str(content)])
     assert checked.exit_code == 0, checked.output

@@ -8,6 +8,7 @@ from typing import Any
 
 from factools import TEST_PASSWORD, form_token
 from flask import Flask
+from french_ui import fr
 from sqlalchemy import func, select
 
 from app.db import read_session
@@ -35,7 +36,7 @@ def test_the_call_keeps_what_was_typed_and_a_retry_does_not_duplicate(app: Flask
     text = bad.get_data(as_text=True)
     assert bad.status_code == 422
     assert "Faire vivre une épicerie solidaire ensemble." in text and 'value="pas-une-adresse"' in text
-    assert "Cette adresse e-mail n&#39;est pas valide." in text and "Choisissez une réponse." in text
+    assert fr("Cette adresse e-mail n'est pas valide.") in text and "Choisissez une réponse." in text
     assert f'value="{key}"' in text  # the same key: the corrected form is still the same application
     first = client.post("/appel", data={**CALL, "csrf_token": token, "key": key})
     again = client.post("/appel", data={**CALL, "csrf_token": token, "key": key})
@@ -102,7 +103,7 @@ def test_planning_without_javascript_and_with_htmx(app: Flask, make_user: Any, l
                                                     "offering_structure": "structure-ardes"})
     base = created.headers["Location"]
     refused = client.post(base + "/seances", data={"csrf_token": token, "template": "activite:inconnue"})
-    assert refused.status_code == 422 and "Ce modèle n&#39;existe pas" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and fr("Ce modèle n'existe pas") in refused.get_data(as_text=True)
     planned = client.post(base + "/seances", data={"csrf_token": token, "place": "Ardes", "starts_on": "2026-06-02",
                                                    "template": "protocole:protocole-visite-apprenante"})
     prepare = planned.headers["Location"]

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from french_ui import fr
 from slow_pipeline import QuickPipeline, RecordingPipeline
 from sqlite_template import sqlite_copy
 
@@ -203,8 +204,8 @@ def test_builds_queue_behind_a_busy_worker(job_app: Flask, tmp_path: Path) -> No
     urls = [ask(client, name) for name in ("Couserans", "Foix", "Pamiers")]
     waiting = [client.get(url, headers=HTMX).get_data(as_text=True) for url in urls]
     assert "Votre kit est le prochain à être construit" in waiting[0]
-    assert "1 kit est construit avant le vôtre" in waiting[1]
-    assert "2 kits sont construits avant le vôtre" in waiting[2]
+    assert fr("1 kit est construit avant le vôtre") in waiting[1]
+    assert fr("2 kits sont construits avant le vôtre") in waiting[2]
     assert all("hx-trigger" in page for page in waiting)
     worker = start_worker(settings(tmp_path, PRINT_PIPELINE="slow_pipeline:QuickPipeline"))
     try:

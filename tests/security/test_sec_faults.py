@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from french_ui import fr
 from sec_world import engine_of, live_world
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -160,7 +161,7 @@ def test_read_only_disk_says_not_saved_and_leaves_no_partial_row(app: Flask) -> 
         state.engine = writable
         read_only.dispose()
     assert refused.status_code == 503
-    assert "a été enregistré : le disque du serveur est plein ou en lecture seule" in refused.get_data(
+    assert fr("a été enregistré : le disque du serveur est plein ou en lecture seule") in refused.get_data(
         as_text=True)
     assert _notes(app) == before
     saved = world.phone.post(f"/p/{world.plan.meeting_uuid}/notes", data={**form, "text": "Disque plein"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from french_ui import NBSP, fr
 
 from app.facilitation.errors import DomainError
 from app.web import after_common, live_updates
@@ -21,15 +22,15 @@ from app.web.domain_messages import (
 def test_each_part_words_its_refusals_and_falls_back(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         assert accompaniment_message(DomainError("minutes-range", maximum=240)) == \
-            "Indiquez une durée en minutes, de 1 à 240."
-        assert accompaniment_message(DomainError("no-such-code")) == "Cette opération n'a pas pu être faite."
+            fr("Indiquez une durée en minutes, de 1 à 240.")
+        assert accompaniment_message(DomainError("no-such-code")) == fr("Cette opération n'a pas pu être faite.")
         # the same code reads differently on an account; unknown account codes as for accompaniments
         assert account_message(DomainError("name-length")).startswith("Indiquez votre nom")
         assert accompaniment_message(DomainError("name-length")).startswith("Indiquez un nom")
         assert account_message(DomainError("dates-order")) == "La date de fin précède la date de début."
         assert after_message(DomainError("text-too-long", field="initiative", length=9, limit=5)).startswith(
-            "Regard sur l'initiative de coopération retenue est trop long : 9 caractères")
-        assert after_message(DomainError("nope")) == "Cette action n'a pas pu être faite."
+            f"Regard sur l’initiative de coopération retenue est trop long{NBSP}: 9 caractères")
+        assert after_message(DomainError("nope")) == fr("Cette action n'a pas pu être faite.")
         assert live_refusal("vote-limit", limit=3).startswith("Vous avez utilisé vos 3 votes")
         assert live_refusal("note-too-long") == "La note est trop longue ( caractères au plus)."  # as before
         assert live_refusal("nope") == "Action impossible."

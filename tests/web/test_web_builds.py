@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from french_ui import fr
 from sqlalchemy import update
 from sqlmodel import Session, select
 from webtools import BASE_URL, HTMX, close_app, csrf_token, make_app
@@ -153,7 +154,7 @@ def test_build_flow_with_htmx_shows_progress(client: FlaskClient, fake: FakeBuil
     assert "<html" not in page and "<progress" in page and 'hx-trigger="load delay:1s"' in page
     url = response.headers["HX-Push-Url"]
     deadline = time.monotonic() + 10
-    while "10 %" not in (page := client.get(url, headers=HTMX).get_data(as_text=True)):
+    while fr("10 %") not in (page := client.get(url, headers=HTMX).get_data(as_text=True)):
         assert time.monotonic() < deadline, page
         time.sleep(0.05)
     assert "Construction en cours" in page
@@ -205,8 +206,8 @@ def test_builds_beyond_the_workers_wait_in_the_queue(client: FlaskClient, app: F
     assert len(set(urls)) == 3
     pages = [client.get(url, headers=HTMX).get_data(as_text=True) for url in urls]
     assert "Votre kit est le prochain à être construit" in pages[0]
-    assert "1 kit est construit avant le vôtre" in pages[1]
-    assert "2 kits sont construits avant le vôtre" in pages[2]
+    assert fr("1 kit est construit avant le vôtre") in pages[1]
+    assert fr("2 kits sont construits avant le vôtre") in pages[2]
     with get_queue(app).thread_worker():
         for url in urls:
             assert "Le kit est prêt" in wait_done(client, url)
@@ -268,7 +269,7 @@ def test_pages_never_start_a_build_the_worker_prebuilds(tmp_path: Path, fake_pip
         for path in ("/", "/telecharger", "/r/posture-partir-des-besoins"):
             assert client.get(path).status_code == 200
         assert rows(app) == []
-        assert "Le kit n'est pas disponible pour le moment" in client.get("/telecharger").get_data(as_text=True)
+        assert fr("Le kit n'est pas disponible pour le moment") in client.get("/telecharger").get_data(as_text=True)
         svc = service(app)
         with app.app_context():
             svc.ensure_default(app)  # what `mallette worker` does when it starts
@@ -320,7 +321,7 @@ def test_progress_is_worded_in_the_readers_language(client: FlaskClient, app: Fl
     with get_state(app).engine.begin() as connection:
         connection.execute(update(KitBuild).values(status="running", progress=40, message="part-done",
                                                    message_params={"part": "deck", "deck": "Postures"}))
-    assert "40 % · Jeu « Postures » composé" in client.get(url).get_data(as_text=True)
+    assert fr("40 % · Jeu « Postures » composé") in client.get(url).get_data(as_text=True)
     client.set_cookie("lang", "en")
     page = client.get(url).get_data(as_text=True)
     assert "40% · Deck “Postures” rendered" in page and "composé" not in page
@@ -361,7 +362,7 @@ def test_download_page_shows_the_qr_address(tmp_path: Path) -> None:
         try:
             page = app.test_client().get("/telecharger").get_data(as_text=True)
             assert f"mènent à {base}" in page
-            assert ("ne s'ouvriront que sur cet ordinateur" in page) is loopback
+            assert (fr("ne s'ouvriront que sur cet ordinateur") in page) is loopback
             assert ("mallette serve --lan" in page) is loopback
         finally:
             close_app(app)
@@ -381,7 +382,7 @@ def test_real_pipeline_builds_a_small_kit(client: FlaskClient, app: Flask, worke
 def test_print_this_card(client: FlaskClient) -> None:
     page = client.get("/r/posture-partir-des-besoins").get_data(as_text=True)
     assert 'href="/r/posture-partir-des-besoins/carte.pdf"' in page
-    assert "Carte 1 sur 2 du jeu" in page or "Carte 2 sur 2 du jeu" in page
+    assert fr("Carte 1 sur 2 du jeu") in page or fr("Carte 2 sur 2 du jeu") in page
     with client.get("/r/posture-partir-des-besoins/carte.pdf") as response:
         assert response.status_code == 200 and response.mimetype == "application/pdf"
         assert response.data.startswith(b"%PDF")

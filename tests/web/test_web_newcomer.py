@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask, render_template
 from flask.testing import FlaskClient
+from french_ui import fr
 from webtools import REAL_CONTENT
 
 from app.kit import load_kit
@@ -89,7 +90,7 @@ def test_each_edition_gets_its_own_printing_instructions(app: Flask) -> None:
         home = render_template("download/_build.html", build=_built("home", "a4", []), entries=entries)
         shop = render_template("download/_build.html", build=_built("shop", "letter", []), entries=entries)
     assert "recto verso bord long" in home and "imprimeur" not in home
-    assert "fonds perdus de 3 mm" in shop and "recto verso bord long" not in shop
+    assert fr("fonds perdus de 3 mm") in shop and "recto verso bord long" not in shop
     assert "<details" in shop and shop.index("couserans-livret.pdf") < shop.index("<details")  # decks grouped
 
 
@@ -102,7 +103,7 @@ def test_activities_filter_by_duration_group_size_and_moment(real_client: FlaskC
     short = real_client.get("/activites?duree=court").get_data(as_text=True)
     assert set(_cards(short)) == {i.id for i in kit.by_type("activite") if i.get("duree") <= 120}
     assert "activite-journee-acteurs-chercheurs" not in _cards(short)
-    assert "2 h · 7 à 9 personnes" in short  # duration and group size on each card
+    assert fr("2 h · 7 à 9 personnes") in short  # duration and group size on each card
     alone = _cards(real_client.get("/activites?groupe=seul").get_data(as_text=True))
     assert "activite-note-impression" in alone and "activite-recensement-besoins" not in alone
     large = _cards(real_client.get("/activites?groupe=grand").get_data(as_text=True))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from french_ui import fr
 from webtools import HTMX
 
 
 def test_protocol_page_shows_each_half_day_with_resolved_steps(client: FlaskClient) -> None:
     page = client.get("/r/protocole-atelier-test").get_data(as_text=True)
     assert "Séminaire réflexif" in page  # the kind of session
-    assert "Matin · 120 min" in page
+    assert fr("Matin · 120 min") in page
     # An activity step shows its own title and instruction, and links to its activity.
     assert "Lister les acteur·ices" in page and "Chacun·e note les acteur·ices rencontré·es." in page
     assert 'href="/r/activite-carte-ecosysteme"' in page

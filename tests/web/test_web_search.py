@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from french_ui import NBSP, NNBSP, fr
 from webtools import HTMX
 
 
@@ -84,15 +85,15 @@ def test_a_typo_finds_the_fiche_and_says_did_you_mean(real_client: FlaskClient) 
                             ("utilte", "fiche-utilite-sociale")]:
         page = real_client.get(f"/recherche?q={typed}").get_data(as_text=True)
         assert f'<a href="/r/{expected}"' in page, typed
-        assert "Vouliez-vous dire" in page and f"Aucun résultat pour « {typed} »" in page
+        assert "Vouliez-vous dire" in page and fr(f"Aucun résultat pour « {typed} »") in page
 
 
 def test_search_pages_through_every_hit_and_says_the_true_count(real_client: FlaskClient) -> None:
     first = real_client.get("/recherche?q=territoire").get_data(as_text=True)
-    total = int(re.search(r"(\d+) résultats pour « territoire »", first).group(1))  # type: ignore[union-attr]
+    total = int(re.search(rf"(\d+){NBSP}résultats pour «{NNBSP}territoire{NNBSP}»", first).group(1))  # type: ignore[union-attr]
     assert total > 60
     pages = -(-total // 20)
-    assert f"page 1 sur {pages}" in first
+    assert fr(f"page 1 sur {pages}") in first
     seen: list[str] = []
     for number in range(1, pages + 1):
         page = real_client.get(f"/recherche?q=territoire&page={number}", headers=HTMX).get_data(as_text=True)
@@ -100,4 +101,4 @@ def test_search_pages_through_every_hit_and_says_the_true_count(real_client: Fla
     assert len(seen) == total == len(set(seen))
     assert 'rel="next" href="/recherche?page=2&amp;q=territoire"' in first
     last = real_client.get(f"/recherche?q=territoire&page={pages + 5}").get_data(as_text=True)
-    assert f"page {pages} sur {pages}" in last  # out of range: the last page
+    assert fr(f"page {pages} sur {pages}") in last  # out of range: the last page

@@ -9,6 +9,7 @@ import re
 import test_web_builds as builds
 from flask import Flask
 from flask.testing import FlaskClient
+from french_ui import fr
 from test_web_builds import FakeBuilder, wait_done
 from webtools import csrf_token
 
@@ -56,7 +57,7 @@ def test_a_card_link_ticks_it_on_the_download_page(app: Flask, client: FlaskClie
     assert link.group(1) == f"/telecharger?carte={card}#selection"
     page = client.get(f"/telecharger?carte={card}&carte=inconnue").get_data(as_text=True)
     assert f'value="{card}" checked' in page and 'value="inconnue"' not in page
-    assert "1 carte choisie." in page
+    assert fr("1 carte choisie.") in page
 
 
 def test_selection_builds_one_pdf_through_the_queue(app: Flask, client: FlaskClient, fake: FakeBuilder,
@@ -70,7 +71,7 @@ def test_selection_builds_one_pdf_through_the_queue(app: Flask, client: FlaskCli
     assert "Le kit est prêt" in page
     assert [c.cards for c in fake.calls] == [tuple(sorted((first, second)))]  # the job worker passes them on
     assert fake.calls[0].territory == "Ma sélection" and fake.calls[0].paper == "a4"
-    assert "2 cartes choisies" in client.get(url).get_data(as_text=True)
+    assert fr("2 cartes choisies") in client.get(url).get_data(as_text=True)
     english = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "<h1>My card selection</h1>" in english and "Ma sélection" not in english  # no French name leaks
     again = _post(client, [first, second])  # the same cards in another order

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from factools import form_token
 from flask import Flask
 from flask.testing import FlaskClient
+from french_ui import fr
 from sqlmodel import select
 from webtools import HTMX, close_app, make_app
 
@@ -44,7 +44,7 @@ def test_accessibility_statement_and_legal_notice(client: FlaskClient) -> None:
     page = client.get("/accessibilite").get_data(as_text=True)
     assert "conformité partielle" in page and "RGAA" in page and "4.1" in page
     assert "1 décembre 2026" in page  # the audit date, in words
-    assert "Ce qui a été vérifié" in page and "lecteur d'écran" in html.unescape(page)
+    assert "Ce qui a été vérifié" in page and fr("lecteur d'écran") in page
     assert 'href="/signaler?sujet=accessibilite"' in page
     legal = client.get("/mentions-legales").get_data(as_text=True)
     assert "Éditeur" in legal and "Hébergement" in legal and 'href="/signaler"' in legal
@@ -82,7 +82,7 @@ def test_a_bad_report_comes_back_with_what_was_typed(app: Flask, client: FlaskCl
     assert ("<html" in page) is (headers == {})
     assert ">court</textarea>" in page and 'value="pas-une-adresse"' in page and 'value="/r/x"' in page
     assert "Décrivez le problème en une phrase" in page
-    assert "Cette adresse e-mail n'est pas valide." in html.unescape(page)
+    assert fr("Cette adresse e-mail n'est pas valide.") in page
     assert page.count('aria-invalid="true"') == 2
     assert f'name="key" value="{data["key"]}"' in page  # the same key: a corrected retry is still one report
     assert _reports(app) == []
