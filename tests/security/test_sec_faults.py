@@ -132,10 +132,10 @@ def test_database_outage_is_a_readable_503_then_recovers(relayed_app: tuple[Flas
     relay.cut()
     page = world.phone.get(f"/p/{world.plan.meeting_uuid}")
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
-    assert "La base de données ne répond pas" in page.get_data(as_text=True)
+    assert fr("La base de données ne répond pas") in page.get_data(as_text=True)
     post = world.phone.post(f"/p/{world.plan.meeting_uuid}/notes", data={**form, "text": "Pendant la coupure"})
     assert post.status_code == 503
-    assert "a été enregistré : la base de données ne répond pas" in post.get_data(as_text=True)
+    assert fr("a été enregistré : la base de données ne répond pas") in post.get_data(as_text=True)
     assert app.test_client().get("/recherche?q=coop").status_code == 503
 
     relay.start()  # back after a few seconds: no restart of the app
