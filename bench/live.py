@@ -40,7 +40,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from bench.machine import cpu_ticks, usage_line  # noqa: E402  (the project root is on the path just above)
+from bench.machine import cpu_ticks, tree_cpu_seconds, tree_cpu_split, usage_line  # noqa: E402  (the project root is on the path just above)
 
 EMAIL = "bench@example.org"
 PASSWORD = "bench password 123"
@@ -392,29 +392,6 @@ def wait_ready(port: int, timeout: float = 120) -> None:
             pass
         time.sleep(0.3)
     raise SystemExit("the server did not start")
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
-    user, system = tree_cpu_split(pid)
-    return user + system
-
-
-def tree_cpu_split(pid: int) -> tuple[float, float]:
-    """CPU seconds (user, system) used so far by a process and its children (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    user = system = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
-            user += int(fields[11]) / ticks
-            system += int(fields[12]) / ticks
-    return user, system
 
 
 def one_backend(backend: str, args: argparse.Namespace) -> str:

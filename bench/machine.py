@@ -1,4 +1,4 @@
-"""What the benchmarks print about the machine they ran on, so that figures taken on a noisy shared
+"""What the benchmarks measure and print about the machine they ran on, so that figures taken on a noisy shared
 machine can be compared: the speed of one core now (a fixed pure-Python loop) and who else used the
 CPUs during the run (other processes, niced ones, time stolen by the host)."""
 
@@ -29,6 +29,29 @@ def cpu_ticks() -> dict[str, int]:
         return {}
     names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
     return {name: int(value) for name, value in zip(names, fields, strict=False)}
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (Linux /proc)."""
+    user, system = tree_cpu_split(pid)
+    return user + system
+
+
+def tree_cpu_split(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by a process and its children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    user = system = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            user += int(fields[11]) / ticks
+            system += int(fields[12]) / ticks
+    return user, system
 
 
 def usage_line(before: dict[str, int], seconds: float, own_cpu_s: float) -> str:

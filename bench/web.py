@@ -210,8 +210,7 @@ def main() -> None:
         server = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
             wait_ready(port)
-            from bench.live import tree_cpu_seconds
-            from bench.machine import cpu_ticks, usage_line
+            from bench.machine import cpu_ticks, tree_cpu_seconds, usage_line
 
             ticks, began, own_before = cpu_ticks(), time.perf_counter(), time.process_time()
             server_before = tree_cpu_seconds(server.pid)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
@@ -201,16 +201,11 @@ def _phone_context(meeting: Meeting, participant: Participant, since: int | None
     `fresh_row`: `meeting` was just read (it is not read again). `db`: the session to read with
     (else a short one of its own).
     """
-    with ExitStack() as stack:
-        if db is None:  # (the wall's copy is exact whatever the snapshot)
-            db = stack.enter_context(read_session(engine(), latest=True))
-        return _phone_context_in(db, meeting, participant, since, epoch, fresh_row)
-
-
-def _phone_context_in(db: Session, meeting: Meeting, participant: Participant, since: int | None,
-                      epoch: int | None, fresh_row: bool) -> dict[str, Any]:
     from ..models import AgendaStep
 
+    if db is None:
+        with read_session(engine(), latest=True) as own:  # (the wall's copy is exact whatever the snapshot)
+            return _phone_context(meeting, participant, since, epoch, fresh_row=fresh_row, db=own)
     fresh = meeting if fresh_row else db.get(Meeting, meeting.id)
     assert fresh is not None
     delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
@@ -270,11 +265,10 @@ def _phone_for_post(meeting_uuid: str, db: Session | None = None) -> tuple[Meeti
     token = tokens.get(meeting_uuid) if isinstance(tokens, dict) else None
     if not isinstance(token, str):
         abort(404)
-    if db is not None:
-        found = joining.session_and_participant(db, meeting_uuid, token)
-    else:
+    if db is None:
         with read_session(engine(), latest=True) as own:
-            found = joining.session_and_participant(own, meeting_uuid, token)
+            return _phone_for_post(meeting_uuid, own)
+    found = joining.session_and_participant(db, meeting_uuid, token)
     if found is None:
         abort(404)
     return found

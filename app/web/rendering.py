@@ -100,6 +100,8 @@ def render_fragment(template: str, *, status: int = 200, **context: Any) -> Resp
 
 
 FRAGMENTS = "fragment"
+#: Stands for a slot of `render_fragment_once` in the kept fragment (`.format(name)`).
+SLOT_PLACEHOLDER = "slot-{}-7d3a91c4"
 
 
 def render_fragment_once(template: str, *, slots: dict[str, str], **context: Any) -> Response:
@@ -111,13 +113,13 @@ def render_fragment_once(template: str, *, slots: dict[str, str], **context: Any
     from markupsafe import escape
 
     def make() -> str:
-        markers = {name: f"slot-{name}-7d3a91c4" for name in slots}
+        markers = {name: SLOT_PLACEHOLDER.format(name) for name in slots}
         return current_app.jinja_env.get_template(template).render(partial=True, **context, **markers)
 
     key = (template, _locale(), tuple(sorted(context.items())), tuple(sorted(slots)))
     html: str = _cache().get_or_make(FRAGMENTS, key, make)
     for name, value in slots.items():
-        html = html.replace(f"slot-{name}-7d3a91c4", str(escape(value)))
+        html = html.replace(SLOT_PLACEHOLDER.format(name), str(escape(value)))
     return _respond(html, 200)
 
 
