@@ -14,7 +14,7 @@ from .state import ContentCache, MalletteState, sync_content
 
 __version__ = "0.1.0"
 #: Entries kept per namespace of the app's content cache.
-CACHE_SIZES = {"page": 1024, "rendered": 2048, "card-pdf": 32, "commons": 4}
+CACHE_SIZES = {"page": 1024, "rendered": 2048, "search-hit": 1024, "search-filters": 256, "card-pdf": 32, "commons": 4}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

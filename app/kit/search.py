@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import text
@@ -34,8 +35,15 @@ def query_words(query: str) -> list[str]:
     return re.findall(r"\w+", sort_key(query[:MAX_QUERY_LENGTH]))[:MAX_WORDS]
 
 
+@lru_cache(maxsize=4096)
+def _folded_title(title: str) -> tuple[str, tuple[str, ...]]:
+    """A title's sort key and its folded words: the kit's titles are few and asked for at every search."""
+    folded = sort_key(title)
+    return folded, tuple(re.findall(r"\w+", folded))
+
+
 def _title_match(title: str, words: list[str]) -> bool:
-    title_words = re.findall(r"\w+", sort_key(title))
+    title_words = _folded_title(title)[1]
     return all(any(t.startswith(w) for t in title_words) for w in words)
 
 
@@ -96,8 +104,8 @@ def search(
     hits = [SearchHit(r[0], r[1], r[2], r[3], _title_match(r[2], words), float(r[4])) for r in rows]
     # Title matches first; among them, titles that start with the query ("Coopération territoriale"
     # before "PTCE — Pôle territorial de coopération économique" for "coopération").
-    hits.sort(key=lambda h: (not h.title_match, not sort_key(h.title).startswith(words[0]), h.rank,
-                             sort_key(h.title)))
+    hits.sort(key=lambda h: (not h.title_match, not _folded_title(h.title)[0].startswith(words[0]), h.rank,
+                             _folded_title(h.title)[0]))
     return hits[: params["limit"]]
 
 

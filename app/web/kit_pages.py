@@ -9,15 +9,16 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, make_response, redirect, request, url_for
+from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import get_state
 from ..kit import ItemType, Kit, KitItem
 from ..kit.loader import sort_key
 from ..kit.schema import FOLDERS, MOMENTS, REQUIRED_SECTIONS
-from ..kit.search import MAX_QUERY_LENGTH, facet_values, query_words, search
+from ..kit.search import MAX_QUERY_LENGTH, SearchHit, facet_values, query_words, search
 from ..kit.suggest import suggest
 from ..kit.tags import tag_key
 from ..printing.render import PrintError
@@ -316,6 +317,34 @@ def _facet_values(kind: str) -> list[tuple[str, int]]:
     return values
 
 
+def hit_html(hit: SearchHit) -> Markup:
+    """One search result's list entry, rendered once per item and language (the content cache is
+    emptied when the content changes): a result shows the item, not the query."""
+    from . import select_locale
+
+    key = (select_locale(), request.script_root, hit.id)
+    return Markup(get_state().cache.get_or_make(
+        "search-hit", key, lambda: render_template("search/_hit.html", hit=hit)))
+
+
+def filters_html(item_type: str, tag: str, dimension: str) -> Markup:
+    """The search form's filters (every type, tag and dimension of the kit as options, the chosen
+    ones selected), rendered once per choice and language: they change only with the content."""
+    from . import select_locale
+
+    def make() -> str:
+        kit = _kit()
+        return render_template(
+            "search/_filters.html", item_type=item_type, tag=tag, dimension=dimension,
+            types=[t for t in ItemType if kit.by_type(t)],
+            tags=[(value, kit.tag_labels.get(value, value), count) for value, count in _facet_values("tag")
+                  if count >= MIN_TAG_COUNT or value == tag],
+            dimensions=kit.by_type(ItemType.DIMENSION))
+
+    key = (select_locale(), request.script_root, item_type, tag, dimension)
+    return Markup(get_state().cache.get_or_make("search-filters", key, make))
+
+
 @bp.get("/recherche")
 def recherche() -> Response:
     """Full-text search with filters; live results as an htmx fragment, a plain form without JavaScript."""
@@ -358,10 +387,8 @@ def recherche() -> Response:
         first_rank=(page - 1) * per_page + 1,
         page_args=page_args,
         suggestion=suggestion,
-        types=[t for t in ItemType if kit.by_type(t)],
-        tags=[(value, kit.tag_labels.get(value, value), count) for value, count in _facet_values("tag")
-              if count >= MIN_TAG_COUNT or value == tag],
-        dimensions=kit.by_type(ItemType.DIMENSION),
+        hit_html=hit_html,
+        filters_html=filters_html(item_type, tag, dimension),
     )
 
 

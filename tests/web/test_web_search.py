@@ -102,3 +102,22 @@ def test_search_pages_through_every_hit_and_says_the_true_count(real_client: Fla
     assert 'rel="next" href="/recherche?page=2&amp;q=territoire"' in first
     last = real_client.get(f"/recherche?q=territoire&page={pages + 5}").get_data(as_text=True)
     assert fr(f"page {pages} sur {pages}") in last  # out of range: the last page
+
+
+def test_kept_results_and_filters_follow_the_language_and_the_choice(client: FlaskClient) -> None:
+    """Result entries and the filter options are rendered once and kept: the next request with
+    another language or another choice must still get its own."""
+    french = client.get("/recherche?q=cooperation&type=notion").get_data(as_text=True)
+    assert '<option value="notion" selected>' in french
+    assert re.search(r'<span class="badge badge-notion">Notion</span>', french)
+    english = client.get("/recherche?q=cooperation&type=notion",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en"' in english
+    assert re.search(r'<h2 class="hit-title"><a href="/r/notion-cooperation-territoriale" lang="fr">', english)
+    assert '<label for="type">Type</label>' in english and "All types" in english
+    other = client.get("/recherche?q=cooperation&type=fiche").get_data(as_text=True)
+    assert '<option value="fiche" selected>' in other and '<option value="notion" selected>' not in other
+    assert "<details class=\"filters-box\" open>" in other
+    plain = client.get("/recherche?q=cooperation").get_data(as_text=True)
+    assert " selected>" not in plain.split('id="tag"')[0].split('id="type"')[1]
+    assert '<details class="filters-box">' in plain
