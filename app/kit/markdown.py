@@ -39,8 +39,8 @@ HrefFor = Callable[[str], str]
 NBSP = "\u00a0"
 NNBSP = "\u202f"
 _SPACE = "[ \t\u00a0\u202f]"
-#: Letters (and closing marks) after which ; ! ? : take a non-breaking space.
-_LEFT = r"[\w»)\]’”…]"
+#: Letters, an abbreviation's dot ("ex. :") and closing marks, after which ; ! ? : take a no-break space.
+_LEFT = r"[\w.»)\]’”…]"
 _TYPO_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Straight apostrophe between letters: typographic apostrophe.
     (re.compile(r"(?<=[^\W\d_])'(?=[^\W\d_])"), "’"),

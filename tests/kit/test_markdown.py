@@ -61,6 +61,7 @@ def test_french_typography_spaces_apostrophes_and_units() -> None:
     for held in ("199&nbsp;Ko", "88&nbsp;mm", "n°&nbsp;4", f"1{NNBSP}860"):
         assert held in html
     assert "10:30" in html  # a time keeps its colon
+    assert "ex.&nbsp;: une visite" in str(render_markdown("ex. : une visite"))  # after an abbreviation too
 
 
 def test_french_typography_ordinals_code_links_and_line_starts() -> None:

@@ -159,3 +159,16 @@ def test_english_is_the_english_catalogue_untouched(app: Flask, client: FlaskCli
         # No French no-break space outside the content (which stays French, marked lang="fr").
         assert [text for text in texts if NBSP in text or NNBSP in text] == [], path
     assert f"besoin{NNBSP}?" in client.get("/r/posture-partir-des-besoins", headers=ENGLISH).get_data(as_text=True)
+
+
+def test_labels_numbers_and_abbreviations_take_french_spaces(app: Flask) -> None:
+    """Text that templates used to join with ordinary spaces ("Rôle : nom", "n° 12") comes from the
+    catalogue: held by no-break spaces in French, English punctuation in English."""
+    template = ('{{ _("n° %(num)d", num=12) }}|{{ _("%(role)s : %(name)s", role="Élu·e", name=name) }}|'
+                '{{ _("%(when)s UTC :", when="2026-12-02 10:30") }}')
+    with app.test_request_context():
+        assert render_template_string(template, name="<b>Ana</b>") == (
+            f"n°{NBSP}12|Élu·e{NBSP}: &lt;b&gt;Ana&lt;/b&gt;|2026-12-02 10:30 UTC{NBSP}:")
+        assert gettext("ex. : coopération, tiers-lieu, visite") == f"ex.{NBSP}: coopération, tiers-lieu, visite"
+    with app.test_request_context(headers=ENGLISH):
+        assert render_template_string(template, name="Ana") == "No. 12|Élu·e: Ana|2026-12-02 10:30 UTC:"
