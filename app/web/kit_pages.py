@@ -9,7 +9,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
@@ -26,7 +26,7 @@ from . import printing_api
 from .errors import error_response
 from .labels import DURATION_FILTERS, GROUP_FILTERS, TYPE_DESCRIPTIONS, moment_label, part_label, session_kind_label
 from .rendered import rendered
-from .rendering import cached_page, render
+from .rendering import cached_page, render, render_kept
 
 log = logging.getLogger(__name__)
 bp = Blueprint("kit", __name__)
@@ -318,31 +318,25 @@ def _facet_values(kind: str) -> list[tuple[str, int]]:
 
 
 def hit_html(hit: SearchHit) -> Markup:
-    """One search result's list entry, rendered once per item and language (the content cache is
-    emptied when the content changes): a result shows the item, not the query."""
-    from . import select_locale
-
-    key = (select_locale(), request.script_root, hit.id)
-    return Markup(get_state().cache.get_or_make(
-        "search-hit", key, lambda: render_template("search/_hit.html", hit=hit)))
+    """One search result's list entry, kept per item and language: a result shows the item, not the query."""
+    return render_kept("search-hit", (hit.id,), "search/_hit.html", lambda: {"hit": hit})
 
 
 def filters_html(item_type: str, tag: str, dimension: str) -> Markup:
     """The search form's filters (every type, tag and dimension of the kit as options, the chosen
-    ones selected), rendered once per choice and language: they change only with the content."""
-    from . import select_locale
+    ones selected), kept per choice and language: they change only with the content."""
 
-    def make() -> str:
+    def context() -> dict[str, Any]:
         kit = _kit()
-        return render_template(
-            "search/_filters.html", item_type=item_type, tag=tag, dimension=dimension,
-            types=[t for t in ItemType if kit.by_type(t)],
-            tags=[(value, kit.tag_labels.get(value, value), count) for value, count in _facet_values("tag")
-                  if count >= MIN_TAG_COUNT or value == tag],
-            dimensions=kit.by_type(ItemType.DIMENSION))
+        return {
+            "item_type": item_type, "tag": tag, "dimension": dimension,
+            "types": [t for t in ItemType if kit.by_type(t)],
+            "tags": [(value, kit.tag_labels.get(value, value), count) for value, count in _facet_values("tag")
+                     if count >= MIN_TAG_COUNT or value == tag],
+            "dimensions": kit.by_type(ItemType.DIMENSION),
+        }
 
-    key = (select_locale(), request.script_root, item_type, tag, dimension)
-    return Markup(get_state().cache.get_or_make("search-filters", key, make))
+    return render_kept("search-filters", (item_type, tag, dimension), "search/_filters.html", context)
 
 
 @bp.get("/recherche")

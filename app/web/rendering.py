@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, g, make_response, render_template, request
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from ..state import ContentCache
 from . import htmx
@@ -121,6 +122,19 @@ def render_fragment_once(template: str, *, slots: dict[str, str], **context: Any
     for name, value in slots.items():
         html = html.replace(SLOT_PLACEHOLDER.format(name), str(escape(value)))
     return _respond(html, 200)
+
+
+def render_kept(namespace: str, key: tuple[Any, ...], template: str,
+                context: Callable[[], dict[str, Any]]) -> Markup:
+    """A part of a page rendered once per language and `key`, with the page's context plus
+    `context()`, and kept in the app's content cache under `namespace` (emptied when the content
+    changes): for parts that depend only on the content and `key`, such as a search result."""
+    from flask import render_template
+
+    from . import select_locale
+
+    full_key = (select_locale(), request.script_root, *key)
+    return Markup(_cache().get_or_make(namespace, full_key, lambda: render_template(template, **context())))
 
 
 def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
