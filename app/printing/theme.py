@@ -11,7 +11,8 @@ CARD_SIZES: dict[str, tuple[float, float]] = {
     "tarot": (70.0, 120.0),
     "a6": (105.0, 148.0),
 }
-CARD_SIZE_LABELS = {"poker": "poker 63 × 88 mm", "tarot": "tarot 70 × 120 mm", "a6": "A6 105 × 148 mm"}
+CARD_SIZE_LABELS = {"poker": "poker 63\u00a0×\u00a088\u00a0mm", "tarot": "tarot 70\u00a0×\u00a0120\u00a0mm",
+                    "a6": "A6 105\u00a0×\u00a0148\u00a0mm"}
 
 #: Paper sizes (width, height, portrait) in millimetres.
 PAPERS: dict[str, tuple[float, float]] = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}

@@ -226,3 +226,14 @@ def test_duplex_registration_sheet(built_kit: KitResult) -> None:
     assert "couserans-test-recto-verso.pdf" in names
     reader = PdfReader(next(p for p in built_kit.files if p.name == "couserans-test-recto-verso.pdf"))
     assert len(reader.pages) == 2 and "imprimez cette feuille en premier" in reader.pages[0].extract_text()
+
+
+def test_card_size_labels_never_break_inside_a_measure() -> None:
+    """"poker 63 × 88 mm" in the booklet's deck table wrapped before "mm": the measures are held
+    together by no-break spaces (only the space after the size's name may break)."""
+    from app.printing.theme import CARD_SIZE_LABELS
+
+    for label in CARD_SIZE_LABELS.values():
+        name, _, measure = label.partition(" ")
+        assert name and measure and " " not in measure, label
+        assert measure.endswith("\u00a0mm") and "\u00a0×\u00a0" in measure, label
