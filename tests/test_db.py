@@ -114,6 +114,36 @@ def test_backend_detection(tmp_path) -> None:  # type: ignore[no-untyped-def]
     postgres.dispose()
 
 
+def test_postgresql_connections_are_pinged_only_after_sitting_idle(engine: Engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A connection in steady use goes out without a ping (one round trip less per request); one
+    idle longer than `PING_AFTER_IDLE_S` is pinged, and replaced when the server dropped it."""
+    if is_sqlite(engine):
+        pytest.skip("SQLite connections are files, not pooled server connections")
+    from sqlalchemy.pool import NullPool
+    from sqlmodel import create_engine
+
+    import app.db as db_module
+
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda dbapi: pings.append(1) or real_ping(dbapi))
+    backend = text("SELECT pg_backend_pid()")
+    with engine.connect() as connection:
+        first = connection.execute(backend).scalar()
+    with engine.connect() as connection:
+        assert connection.execute(backend).scalar() == first
+    assert pings == []  # used a moment ago: handed out as it is
+    # The server drops the pooled connection while it sits unused (a restart, an idle timeout).
+    other = create_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+    with other.connect() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar()
+    other.dispose()
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)  # it has now been idle "long enough"
+    with engine.connect() as connection:
+        replaced = connection.execute(backend).scalar()
+    assert pings == [1] and replaced != first  # pinged, found dead, replaced before use
+
+
 def test_latest_reads_run_outside_a_transaction_on_postgresql(engine: Engine) -> None:
     """`read_session(latest=True)` (a phone's hot reads): autocommit on PostgreSQL, so no BEGIN or
     ROLLBACK round trips; SQLite keeps its transactions. Both read what was committed."""

@@ -3,7 +3,8 @@
 A PostgreSQL server restarting, a network cut, a SQLite file on a full or read-only disk: the
 request gets a 503 page saying plainly whether anything was saved (nothing was: the transaction
 rolled back), with `Retry-After`. Nothing needs restarting afterwards: the engine's pool drops
-dead connections (`pool_pre_ping`) and the next request opens new ones.
+dead connections (those idle for a while are pinged first, `db._ping_when_idle`) and the next
+request opens new ones.
 """
 
 from __future__ import annotations
