@@ -22,6 +22,7 @@ from .options import PIPELINE_VERSION, KitOptions, ProgressFn, Step
 from .parallel import can_fork
 from .parts import FOLIO_PAGES, Job, Rendered, render_folios
 from .registration import REGISTRATION_TITLE
+from .theme import PAPERS
 from .tuckbox import TUCKBOX_TITLE
 
 
@@ -39,14 +40,15 @@ def merge_info(options: KitOptions, date: datetime, *, booklet: bool) -> MergeIn
     )
 
 
-def body_parts(chunks: list[Rendered]) -> list[MergePart]:
-    """The body's chunks as merged parts: one document, its pages numbered on from 1."""
+def body_parts(chunks: list[Rendered], paper: str) -> list[MergePart]:
+    """The body's chunks as merged parts: one document, its pages numbered on from 1, centred on
+    sheets of `paper` (they are `BOOKLET_PAGE`, the same on every paper)."""
     parts = []
     folio = 1
     for index, chunk in enumerate(chunks):
         first = index == 0
         parts.append(MergePart(chunk.data, label_style="D" if first else None, recto=first, continues=not first,
-                               folio=folio))
+                               folio=folio, sheet_mm=PAPERS[paper]))
         folio += chunk.pages
     return parts
 
@@ -76,7 +78,8 @@ def assemble(
     files: list[Path] = []
     chunks = [rendered[name] for name in body_names]
     folios = folios_for(rendered, sum(c.pages for c in chunks), job)
-    booklet_parts = [MergePart(rendered["front"].data, label_style="r"), *body_parts(chunks)]
+    booklet_parts = [MergePart(rendered["front"].data, label_style="r", sheet_mm=PAPERS[options.paper]),
+                     *body_parts(chunks, options.paper)]
     booklet_path = out_dir / f"{slug}-livret.pdf"
     booklet = ForkedMerge(booklet_parts, booklet_path, merge_info(options, date, booklet=True), fork=fork,
                           folios=folios)

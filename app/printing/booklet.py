@@ -23,7 +23,7 @@ from app.kit.schema import FICHE_PARTS, MOMENTS, REQUIRED_SECTIONS, SESSION_KIND
 from .cards import MALLETTE_NAME, coloured_icon, euros, icon_url, markdown_for, render_inline
 from .decks import Deck
 from .qr import qr_svg, resource_url
-from .theme import CARD_SIZE_LABELS, PAPER_LABELS, PAPERS, TYPE_STYLES, tint
+from .theme import BOOKLET_PAGE, CARD_SIZE_LABELS, PAPER_LABELS, PAPERS, TYPE_STYLES, tint
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -50,9 +50,10 @@ def clock(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-def writing_space(questions: int, paper: str) -> int:
-    """Height (mm) of the ruled space under each question, so a dimension fits on one page."""
-    available = 168 if paper == "a4" else 150
+def writing_space(questions: int) -> int:
+    """Height (mm) of the ruled space under each question, so a dimension fits on one page (of the
+    body's size, `BOOKLET_PAGE`, the same on every paper)."""
+    available = 150
     per_question = available / max(questions, 1) - 11
     return max(14, min(42, int(per_question // 7) * 7))
 
@@ -268,12 +269,16 @@ class BookletBuilder:
         md = markdown_for(self.kit, self.base_url, item)
         return {**self.base(item), "body": md(item.body)}
 
-    def _shared(self, paper: str, meta: dict[str, str]) -> dict[str, Any]:
-        paper_w, paper_h = PAPERS[paper]
+    def _shared(self, paper: str | None, meta: dict[str, str]) -> dict[str, Any]:
+        """What both booklet documents use: their `page` (`BOOKLET_PAGE` on every paper) and, for
+        the front (its cover fills the sheet), the `paper`."""
+        page_w, page_h = BOOKLET_PAGE
+        paper_w, paper_h = PAPERS[paper] if paper is not None else BOOKLET_PAGE
         return {
             "mallette": MALLETTE_NAME,
             "meta": meta,
-            "paper": {"id": paper, "w": paper_w, "h": paper_h, "label": PAPER_LABELS[paper]},
+            "page": {"w": page_w, "h": page_h},
+            "paper": {"id": paper, "w": paper_w, "h": paper_h, "label": PAPER_LABELS.get(paper or "", "")},
             "styles": {kind: self.style(kind) for kind in TYPE_STYLES},
         }
 
@@ -287,11 +292,12 @@ class BookletBuilder:
         """The body's parts: (anchor, title, item type), those with items only."""
         return [(anchor, title, kind.value) for anchor, title, kind in BODY_SECTIONS if self.kit.by_type(kind)]
 
-    def body_context(self, *, paper: str, meta: dict[str, str], sections: Iterable[str] | None = None,
+    def body_context(self, *, meta: dict[str, str], sections: Iterable[str] | None = None,
                      link_prefix: str = "#") -> dict[str, Any]:
-        """The body's context: everything but the territory; with `sections` (anchors of
-        `BODY_SECTIONS`), those parts only, the others empty. Links between the body's items go to
-        `link_prefix` + anchor (a part rendered apart links to the others through the merge)."""
+        """The body's context: everything but the territory and the paper (its pages are
+        `BOOKLET_PAGE` on every paper); with `sections` (anchors of `BODY_SECTIONS`), those parts
+        only, the others empty. Links between the body's items go to `link_prefix` + anchor (a part
+        rendered apart links to the others through the merge)."""
         kit = self.kit
         wanted = {anchor for anchor, _title, _kind in BODY_SECTIONS} if sections is None else set(sections)
 
@@ -299,14 +305,14 @@ class BookletBuilder:
             return build() if anchor in wanted else []
 
         return {
-            **self._shared(paper, meta),
+            **self._shared(None, meta),
             "parts": part("fiches", lambda: self._fiche_parts([self.fiche(i) for i in kit.by_type(ItemType.FICHE)])),
             "activities": part("activites", lambda: [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)]),
             "protocols": part("protocoles", lambda: [self.protocol(i) for i in kit.by_type(ItemType.PROTOCOLE)]),
             "templates": part("modeles", lambda: [self.template(i) for i in kit.by_type(ItemType.MODELE)]),
             "guides": part("guides", lambda: [self.guide(i) for i in kit.by_type(ItemType.GUIDE)]),
             "dimensions": part("grille", lambda: [
-                {**self.dimension(i), "lines_mm": writing_space(len(i.questions), paper)}
+                {**self.dimension(i), "lines_mm": writing_space(len(i.questions))}
                 for i in kit.by_type(ItemType.DIMENSION)
             ]),
             "structures": part("structures", lambda: [self.structure(i) for i in kit.by_type(ItemType.STRUCTURE)]),

@@ -91,11 +91,12 @@ def faces_key(deck: Deck, kit: Kit, base_url: str, assets: str) -> str:
     )
 
 
-def body_key(kit: Kit, items: list[KitItem], options: KitOptions, base_url: str, assets: str) -> str:
-    """The cache key of the booklet's body (it does not depend on the territory)."""
+def body_key(kit: Kit, items: list[KitItem], base_url: str, assets: str) -> str:
+    """The cache key of the booklet's body (it depends on neither the territory, the paper nor the
+    edition: its pages are `BOOKLET_PAGE`, centred on the sheet at merge)."""
     return sha(
         "body", assets, [(i.id, i.checksum) for i in items], sorted(kit.glossary.items()),
-        options.paper, base_url, content_date(kit, items).isoformat(),
+        base_url, content_date(kit, items).isoformat(),
     )
 
 

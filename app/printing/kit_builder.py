@@ -80,10 +80,10 @@ def build_kit(
         )
         entries.append(DeckEntry(deck, count, pages, f"{slug}-jeu-{deck.id}.pdf"))
         deck_keys[deck.id] = deck_key(deck, kit, options, base_url, assets)
-    body = body_key(kit, body_items(kit), options, base_url, assets)
+    body = body_key(kit, body_items(kit), base_url, assets)
     front = front_key(kit, body, options, base_url, assets, entries)
     chunks = [Part(body_chunk_name(i), sha(body, i, chunk), 10_000 - i) for i, chunk in enumerate(body_chunks(kit))]
-    parts = [*chunks, Part("front", front, 0), Part("folios", sha("folios", assets, options.paper), 50)] + [
+    parts = [*chunks, Part("front", front, 0), Part("folios", sha("folios", assets), 50)] + [
         Part(f"deck:{e.deck.id}", deck_keys[e.deck.id], e.cards) for e in entries
     ]
     if options.edition == "home" and entries:  # the duplex test sheet, printed before the decks

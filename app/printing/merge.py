@@ -57,6 +57,9 @@ class MergePart:
     continues: bool = False
     #: The page number stamped on its first page (from `merge_pdfs`' folios), and on.
     folio: int | None = None
+    #: The sheet (width, height in mm) its smaller pages print on, centred: their boxes grow to it
+    #: around the content, which stays where it is (links, bookmarks and tags need no moving).
+    sheet_mm: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,9 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: by
             labels.append(start)
             labels.append(Dictionary(S=Name("/" + part.label_style), P=pikepdf.String(part.label_prefix)))
         copied = list(out.pages)[start:]
+        if part.sheet_mm is not None:
+            for page in copied:
+                _centre_on_sheet(page, part.sheet_mm)
         if part.folio is not None:
             if stamps is None:
                 raise ValueError("merge_pdfs: a part has a folio, but no folios were given")
@@ -229,6 +235,25 @@ class _Folios:
                            + name.unparse() + b" Do EMC Q\n"),
             prepend=True,
         )
+
+
+def _centre_on_sheet(page: pikepdf.Page, sheet_mm: tuple[float, float]) -> None:
+    """Grow the boxes of a page smaller than the sheet to the sheet, the page's content in the
+    middle of it; a page already trimmed to the sheet (a cover, with or without bleed) is kept."""
+    left, bottom, right, top = (float(v) for v in page.obj.get("/TrimBox", page.mediabox))
+    width, height = (size * 72 / 25.4 for size in sheet_mm)
+    dx, dy = (width - (right - left)) / 2, (height - (top - bottom)) / 2
+    if abs(dx) < 0.5 and abs(dy) < 0.5:
+        return
+    if dx < -0.5 or dy < -0.5:
+        raise ValueError(f"a page of {right - left:.1f} x {top - bottom:.1f} pt does not fit on a sheet "
+                         f"of {sheet_mm} mm")
+    dx, dy = max(dx, 0.0), max(dy, 0.0)
+    box = Array([round(left - dx, 3), round(bottom - dy, 3), round(right + dx, 3), round(top + dy, 3)])
+    page.obj["/MediaBox"] = box
+    for name in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
+        if name in page.obj:
+            page.obj[name] = box
 
 
 def _blank_like(out: Pdf) -> None:

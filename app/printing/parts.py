@@ -39,7 +39,7 @@ from .merge import DEST_LINK_PREFIX
 from .options import PIPELINE_VERSION, KitOptions
 from .registration import REGISTRATION_TITLE, registration_context
 from .render import PrintError, find_overflows, pdf_bytes, render_html, resources
-from .theme import PAPERS
+from .theme import BOOKLET_PAGE
 from .tuckbox import TUCKBOX_TITLE, tuckbox_context
 
 
@@ -268,8 +268,7 @@ def render_body(job: Job, key: str, index: int) -> Rendered:
         date,
         "mallette, économie solidaire, fiches, activités, grille, glossaire",
     )
-    context = builder.body_context(paper=job.options.paper, meta=info, sections=body_chunks(job.kit)[index],
-                                   link_prefix=DEST_LINK_PREFIX)
+    context = builder.body_context(meta=info, sections=body_chunks(job.kit)[index], link_prefix=DEST_LINK_PREFIX)
     document = render_html(res, "booklet-body.html", context, "booklet.css")
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, start=1):
@@ -296,11 +295,12 @@ FOLIO_PAGES = 200
 
 
 def render_folios(job: Job, key: str, count: int = FOLIO_PAGES) -> Rendered:
-    """The body's page numbers, 1 to `count`, each alone on a page of the paper, where the body's
-    pages print it (stamped on them at merge): one document for the body's chunks rendered apart."""
+    """The body's page numbers, 1 to `count`, each alone on a page of the body's size (the same on
+    every paper), where the body's pages print it (stamped on them at merge): one document for the
+    body's chunks rendered apart."""
     res = resources(job.print_dir)
-    paper_w, paper_h = PAPERS[job.options.paper]
-    context = {"paper": {"w": paper_w, "h": paper_h}, "count": count, "mallette": MALLETTE_NAME,
+    page_w, page_h = BOOKLET_PAGE
+    context = {"page": {"w": page_w, "h": page_h}, "count": count, "mallette": MALLETTE_NAME,
                "meta": meta("Folios", "Numéros de page du livret.", content_date(job.kit), "folios")}
     document = render_html(res, "folios.html", context, "booklet.css")
     data = pdf_bytes(document, key, tagged=False)

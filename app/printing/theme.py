@@ -17,6 +17,10 @@ CARD_SIZE_LABELS = {"poker": "poker 63\u00a0×\u00a088\u00a0mm", "tarot": "tarot
 #: Paper sizes (width, height, portrait) in millimetres.
 PAPERS: dict[str, tuple[float, float]] = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 PAPER_LABELS = {"a4": "A4", "letter": "US Letter"}
+#: The booklet body's pages (mm): as wide as A4 and as tall as Letter, so that one layout prints on
+#: either paper, centred on the sheet (its boxes grow to the paper at merge, `MergePart.sheet_mm`):
+#: a kit for the other paper renders no page of the body again.
+BOOKLET_PAGE: tuple[float, float] = (min(w for w, _h in PAPERS.values()), min(h for _w, h in PAPERS.values()))
 
 #: Colour and icon of the item types, used by booklets and as defaults; decks may override them.
 #: Every colour reaches at least 4.5:1 against white (WCAG AA for normal text), and any two stay

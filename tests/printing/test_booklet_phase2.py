@@ -13,7 +13,7 @@ PRINT_DIR = PROJECT_ROOT / "print"
 
 def test_body_context_has_protocols_templates_and_guides(kit: Kit) -> None:
     builder = BookletBuilder(kit, base_url="http://127.0.0.1:5200", print_dir=PRINT_DIR)
-    context = builder.body_context(paper="a4", meta={})
+    context = builder.body_context(meta={})
     assert [a for a, _t, _k in BODY_SECTIONS][:5] == ["fiches", "activites", "protocoles", "modeles", "guides"]
     visit = next(p for p in context["protocols"] if p["id"] == "protocole-visite-apprenante")
     assert visit["kind"] == "Visite apprenante"

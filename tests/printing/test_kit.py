@@ -82,6 +82,9 @@ def test_whole_pdf_keeps_the_parts_tags(built_kit: KitResult) -> None:
     assert int(tree.ParentTreeNextKey) == max(keys) + 1
     pages = {page.obj.objgen for page in whole.pages}
     for page in whole.pages:
+        contents = page.obj.Contents
+        if isinstance(contents, pikepdf.Stream) and not contents.read_bytes():
+            continue  # a blank page that keeps the next part on a recto: nothing to tag
         assert int(page.obj.StructParents) in keys
         for annot in page.obj.get("/Annots") or []:
             if "/StructParent" in annot:
@@ -146,6 +149,32 @@ def test_another_territory_renders_only_the_front(
     assert "Pays de Foix" in PdfReader(rendered.pop()).pages[0].extract_text()
     assert other.pages == built_kit.pages
     assert PdfReader(other.whole_pdf).metadata["/Title"].endswith("Pays de Foix")
+
+
+def test_the_other_paper_renders_no_page_of_the_body_again(
+    built_kit: KitResult, print_kit: Kit, small_cards: Path, build_root: Path, tmp_path: Path
+) -> None:
+    """The body's pages are as wide as A4 and as tall as Letter: a Letter kit after the A4 one takes
+    the body (and its page numbers) from the cache, centred on Letter sheets, and renders only what
+    depends on the paper (front, decks' sheets, duplex test, tuck boxes)."""
+    parts = build_root / "cache" / "parts"
+    before = set(parts.glob("*.pdf"))
+    letter = build_kit(print_kit, KitOptions(territory="Couserans", paper="letter"), tmp_path / "letter",
+                       base_url=BASE_URL, print_dir=PRINT_DIR, cards_dir=small_cards, cache_dir=build_root / "cache")
+    decks = [p for p in built_kit.files if "-jeu-" in p.name]
+    assert len(set(parts.glob("*.pdf")) - before) == len(decks) + 3
+    a4, us = pikepdf.open(built_kit.files[1]), pikepdf.open(letter.files[1])
+    front = int(a4.Root.PageLabels.Nums[2])
+    assert int(us.Root.PageLabels.Nums[2]) == front and len(us.pages) == len(a4.pages)
+    for sheet, booklet in (((210.0, 297.0), a4), ((215.9, 279.4), us)):
+        for page in booklet.pages[front:]:
+            left, bottom, right, top = (float(v) for v in page.mediabox)
+            assert (round((right - left) * 25.4 / 72, 1), round((top - bottom) * 25.4 / 72, 1)) == sheet
+            # The body's own page (210 x 279.4 mm, from 0, 0) in the middle of the sheet.
+            assert abs(left + right - 210 * 72 / 25.4) < 0.01 and abs(bottom + top - 279.4 * 72 / 25.4) < 0.01
+    body = [[pikepdf.unparse_content_stream(pikepdf.parse_content_stream(p)) for p in b.pages[front:front + 3]]
+            for b in (a4, us)]
+    assert body[0] == body[1]  # the same pages, not a layout per paper
 
 
 def test_booklet_qr_codes(built_kit: KitResult, print_kit: Kit, tmp_path: Path) -> None:
