@@ -258,6 +258,10 @@ def _renames(face: pikepdf.Page) -> dict[str, dict[str, Name]]:
     return found
 
 
+#: The operators `_front_content` may change: those naming a resource, and marked content.
+_REWRITTEN_OPERATORS = frozenset(_RESOURCE_OPERANDS) | {"cs", "CS", "scn", "SCN", "BDC"}
+
+
 def _front_content(face: pikepdf.Page, renames: dict[str, dict[str, Name]], offset: int,
                    slot: int) -> tuple[bytes, dict[str, Name]]:
     """A front's content with its resources renamed and its marked-content identifiers moved on; and
@@ -269,7 +273,11 @@ def _front_content(face: pikepdf.Page, renames: dict[str, dict[str, Name]], offs
         if isinstance(instruction, pikepdf.ContentStreamInlineImage):
             instructions.append(instruction)
             continue
-        operands, operator = list(instruction.operands), str(instruction.operator)
+        operator = str(instruction.operator)
+        if operator not in _REWRITTEN_OPERATORS:  # most of them (text, paths): kept as parsed
+            instructions.append(instruction)
+            continue
+        operands = list(instruction.operands)
         category = _RESOURCE_OPERANDS.get(operator)
         if category is not None and operands and isinstance(operands[0], Name):
             operands[0] = renames[category].get(str(operands[0]), operands[0])
