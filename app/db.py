@@ -70,7 +70,7 @@ def _ping_when_idle(engine: Engine) -> None:
     """Ping a pooled connection before use only when it sat unused for `PING_AFTER_IDLE_S`.
 
     SQLAlchemy's `pool_pre_ping` pings at every checkout: one more round trip to the server per
-    request, a third of a phone's post under load. A connection in steady use has just answered;
+    request (a phone's post made three, now two). A connection in steady use has just answered;
     one that sat idle (a quiet night, a server restarted meanwhile) is pinged with the dialect's
     own ping, and a dead one is replaced before the request sees it (`DisconnectionError` makes
     the pool connect again). A server restarted under load fails the requests then in flight
