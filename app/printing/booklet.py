@@ -269,16 +269,13 @@ class BookletBuilder:
         md = markdown_for(self.kit, self.base_url, item)
         return {**self.base(item), "body": md(item.body)}
 
-    def _shared(self, paper: str | None, meta: dict[str, str]) -> dict[str, Any]:
-        """What both booklet documents use: their `page` (`BOOKLET_PAGE` on every paper) and, for
-        the front (its cover fills the sheet), the `paper`."""
+    def _shared(self, meta: dict[str, str]) -> dict[str, Any]:
+        """What both booklet documents use, their `page` among it (`BOOKLET_PAGE` on every paper)."""
         page_w, page_h = BOOKLET_PAGE
-        paper_w, paper_h = PAPERS[paper] if paper is not None else BOOKLET_PAGE
         return {
             "mallette": MALLETTE_NAME,
             "meta": meta,
             "page": {"w": page_w, "h": page_h},
-            "paper": {"id": paper, "w": paper_w, "h": paper_h, "label": PAPER_LABELS.get(paper or "", "")},
             "styles": {kind: self.style(kind) for kind in TYPE_STYLES},
         }
 
@@ -305,7 +302,7 @@ class BookletBuilder:
             return build() if anchor in wanted else []
 
         return {
-            **self._shared(None, meta),
+            **self._shared(meta),
             "parts": part("fiches", lambda: self._fiche_parts([self.fiche(i) for i in kit.by_type(ItemType.FICHE)])),
             "activities": part("activites", lambda: [self.activity(i) for i in kit.by_type(ItemType.ACTIVITE)]),
             "protocols": part("protocoles", lambda: [self.protocol(i) for i in kit.by_type(ItemType.PROTOCOLE)]),
@@ -353,7 +350,9 @@ class BookletBuilder:
         fiches = [entry(i) for i in kit.by_type(ItemType.FICHE)]
         ordered = [f for part in self._fiche_parts(fiches) for f in part["fiches"]]
         return {
-            **self._shared(paper, meta),
+            **self._shared(meta),
+            # The cover fills the sheet of the paper (the other pages are `page`, centred on it).
+            "paper": {"id": paper, "w": PAPERS[paper][0], "h": PAPERS[paper][1], "label": PAPER_LABELS[paper]},
             "territory": territory,
             "date": french_date(date),
             "version": kit.version,
