@@ -22,6 +22,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -359,7 +360,7 @@ def my_votes(db: Session, participant_id: int) -> set[int]:
 
 
 def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None,
-         mine: set[int] | None = None) -> Wall:
+         mine: AbstractSet[int] | None = None) -> Wall:
     """What `viewer` sees of the wall at the meeting's version (only what changed after `since`).
 
     `mine`: the notes the viewing participant voted for, when the caller has them already.
@@ -407,7 +408,7 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
 
 
 def _wall_from_log(db: Session, meeting: Meeting, viewer: Viewer, changed: list[Any],
-                   mine: set[int] | None = None) -> Wall:
+                   mine: AbstractSet[int] | None = None) -> Wall:
     """A phone's or the projection's wall from the worker's copy of the notes (`wall_log`): the
     same visibility rules as `_visible`, decided on each note's current state."""
     me = viewer.participant_id

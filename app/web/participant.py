@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..db import is_sqlite, read_session, write_session
 from ..facilitation import joining, notes, votes
 from ..facilitation.enums import MeetingStatus, PersonRole
 from ..facilitation.errors import DomainError, NotFound
+from ..facilitation.phone_state import PhoneState, phone_state
 from ..models import Community, Meeting, Participant
 from . import live_updates as lu
 from .context import clock, engine
@@ -195,24 +197,29 @@ def _note_form(meeting: Meeting, current_dims: list[str], data: dict[str, str] |
 
 def _phone_context(meeting: Meeting, participant: Participant, since: int | None = None,
                    epoch: int | None = None, *, fresh_row: bool = False,
-                   db: Session | None = None) -> dict[str, Any]:
+                   db: Session | None = None, state: PhoneState | None = None) -> dict[str, Any]:
     """What the phone page shows; with `since` (and the same wall epoch), only the wall's changes.
 
     `fresh_row`: `meeting` was just read (it is not read again). `db`: the session to read with
-    (else a short one of its own).
+    (else a short one of its own). `state`: the poll's lookup, which already holds the current
+    step and the participant's ballot (they are not read again).
     """
     from ..models import AgendaStep
 
     if db is None:
         with read_session(engine(), latest=True) as own:  # (the wall's copy is exact whatever the snapshot)
-            return _phone_context(meeting, participant, since, epoch, fresh_row=fresh_row, db=own)
-    fresh = meeting if fresh_row else db.get(Meeting, meeting.id)
+            return _phone_context(meeting, participant, since, epoch, fresh_row=fresh_row, db=own, state=state)
+    fresh = meeting if fresh_row or state is not None else db.get(Meeting, meeting.id)
     assert fresh is not None
     delta_ok = since is not None and epoch == fresh.wall_epoch and since <= fresh.version
-    mine, used = votes.ballot(db, participant.id or 0)
+    mine: AbstractSet[int]
+    if state is not None:
+        mine, used, step = state.voted, state.standing_votes, state.step
+    else:
+        mine, used = votes.ballot(db, participant.id or 0)
+        step = db.get(AgendaStep, fresh.current_step_id) if fresh.current_step_id is not None else None
     wall = notes.wall(db, fresh, notes.participant_viewer(participant), since=since if delta_ok else None,
                       mine=mine)
-    step = db.get(AgendaStep, fresh.current_step_id) if fresh.current_step_id is not None else None
     db.expunge_all()
     return {"meeting": fresh, "participant": participant, "wall": wall, "delta": wall if delta_ok else None,
             "seen": since, "votes_left":
@@ -240,7 +247,10 @@ def phone(meeting_uuid: str) -> Response | BaseResponse:
 def phone_live(meeting_uuid: str) -> Response:
     """What changed on the phone since the version it has (304 when nothing did)."""
     with read_session(engine(), latest=True) as db:  # one session (one pool checkout) for the poll
-        meeting, participant = _phone_for_post(meeting_uuid, db)
+        state = phone_state(db, meeting_uuid, _phone_token(meeting_uuid))  # one statement
+        if state is None:
+            abort(404)
+        meeting, participant = state.meeting, state.participant
         etag = lu.etag_for(meeting.version, f"p{participant.id}")
         unchanged = lu.not_modified(etag)
         if unchanged is not None:
@@ -249,21 +259,27 @@ def phone_live(meeting_uuid: str) -> Response:
             with write_session(engine()) as writing:  # who is present, for the console
                 joining.touch(writing, clock(), participant)
         seen, epoch = lu.client_state()
-        context = _phone_context(meeting, participant, seen, epoch, fresh_row=True, db=db)
+        context = _phone_context(meeting, participant, seen, epoch, db=db, state=state)
     fresh: Meeting = context["meeting"]
     return lu.live_response("live/_phone_live.html", lu.etag_for(fresh.version, f"p{participant.id}"),
                             **context)
+
+
+def _phone_token(meeting_uuid: str) -> str | None:
+    """The participant token this phone's cookie holds for the session, if any."""
+    from flask import session as cookie
+
+    tokens = cookie.get("participants")
+    token = tokens.get(meeting_uuid) if isinstance(tokens, dict) else None
+    return token if isinstance(token, str) else None
 
 
 def _phone_for_post(meeting_uuid: str, db: Session | None = None) -> tuple[Meeting, Participant]:
     """The session and this phone's participant in one query (the hot paths of a busy room); else 404.
 
     `db`: the session to read with (else a short one of its own)."""
-    from flask import session as cookie
-
-    tokens = cookie.get("participants")
-    token = tokens.get(meeting_uuid) if isinstance(tokens, dict) else None
-    if not isinstance(token, str):
+    token = _phone_token(meeting_uuid)
+    if token is None:
         abort(404)
     if db is None:
         with read_session(engine(), latest=True) as own:

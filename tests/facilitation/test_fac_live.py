@@ -8,15 +8,16 @@ from datetime import timedelta
 
 import pytest
 from live_factory import DIMENSIONS, POSTURES, planned_session
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from app.clock import FrozenClock
 from app.db import is_sqlite, read_session, write_session
 from app.facilitation import joining, live, notes, votes
 from app.facilitation.enums import MeetingStatus, TimerState
 from app.facilitation.errors import DomainError, NotFound
+from app.facilitation.phone_state import phone_state
 from app.models import AgendaStep, Meeting, Note, Participant, Vote
 
 
@@ -304,6 +305,57 @@ def test_vote_limit(engine: Engine) -> None:
         assert votes.unvote(db, clock, meeting, alice, posted[1].id or 0)
         assert votes.vote(db, clock, meeting, alice, posted[2].id or 0)
         assert votes.used(db, alice.id or 0) == 2
+
+
+def test_a_phone_poll_reads_its_state_in_one_statement(engine: Engine) -> None:
+    """`phone_state`: the session, the participant, the current step and the ballot, in one statement,
+    equal to what the separate queries give; None for a token of another session or a wrong uuid."""
+    clock = FrozenClock()
+    plan = _start(engine, clock, votes=3, notes_hidden=False)
+    alice, alice_token = _join(engine, clock, plan.meeting_id, "Alice")
+    bob, _ = _join(engine, clock, plan.meeting_id, "Bob")
+    other = _start(engine, clock, title="Une autre visite")
+    _stranger, stranger_token = _join(engine, clock, other.meeting_id, "Sacha")
+    posted = [_post(engine, clock, plan.meeting_id, bob, f"key-state-{i:04d}", f"Idée {i}")[0] for i in range(3)]
+    meeting = _meeting(engine, plan.meeting_id)
+    with read_session(engine) as db:
+        state = phone_state(db, meeting.uuid, alice_token)
+        assert state is not None and (state.voted, state.standing_votes) == (frozenset(), 0)
+        assert state.participant.id == alice.id and state.meeting.version == meeting.version
+        assert state.step is not None and state.step.id == plan.step_ids[0]
+        assert state.step.dimensions == DIMENSIONS[:1]  # JSON read back as a list
+    with write_session(engine) as db:
+        live_meeting = db.get(Meeting, plan.meeting_id)
+        assert live_meeting is not None
+        for note in posted[:2]:
+            votes.vote(db, clock, live_meeting, alice, note.id or 0)
+        notes.moderate(db, clock, live_meeting, posted[0].id or 0, "delete")
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with read_session(engine) as db:
+            state = phone_state(db, meeting.uuid, alice_token)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert state is not None
+    with read_session(engine) as db:
+        assert (set(state.voted), state.standing_votes) == votes.ballot(db, alice.id or 0)
+    # A vote on a deleted note is still the participant's (shown if the note comes back), not counted.
+    assert state.voted == {posted[0].id, posted[1].id} and state.standing_votes == 1
+    with write_session(engine) as db:
+        db.execute(update(Meeting).where(col(Meeting.id) == plan.meeting_id).values(current_step_id=None))
+    with read_session(engine) as db:
+        state = phone_state(db, meeting.uuid, alice_token)
+        assert state is not None and state.step is None and state.participant.id == alice.id
+        assert phone_state(db, meeting.uuid, stranger_token) is None  # a token of another session
+        assert phone_state(db, meeting.uuid, "not-a-token") is None
+        assert phone_state(db, meeting.uuid, None) is None
+        assert phone_state(db, "00000000-0000-0000-0000-000000000000", alice_token) is None
 
 
 def test_vote_limit_holds_under_concurrency(engine: Engine) -> None:

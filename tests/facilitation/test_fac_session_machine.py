@@ -31,6 +31,7 @@ from app.clock import FrozenClock
 from app.db import make_engine, read_session, write_session
 from app.facilitation import joining, live, notes, transfer, votes
 from app.facilitation.errors import DomainError, NotFound
+from app.facilitation.phone_state import phone_state
 from app.models import Accompaniment, Meeting, Note, Participant
 
 LIMIT = 2
@@ -64,8 +65,12 @@ class Model:
         return sum(1 for who, _ in self.votes if who == participant)
 
 
-def _walls(engine: Engine) -> tuple[dict[str, dict[str, str]], dict[str, int], dict[str, int]]:
-    """Per participant uuid: the notes their wall shows; votes they used; facilitator's counts per note."""
+def _walls(engine: Engine, tokens: dict[str, str] | None = None,
+           ) -> tuple[dict[str, dict[str, str]], dict[str, int], dict[str, int]]:
+    """Per participant uuid: the notes their wall shows; votes they used; facilitator's counts per note.
+
+    With `tokens` (participant uuid -> token): what a phone's poll reads in one statement
+    (`phone_state`) must agree with the queries it replaces."""
     with read_session(engine) as db:
         meeting = db.exec(select(Meeting)).one()
         people = db.exec(select(Participant).where(Participant.meeting_id == meeting.id)).all()
@@ -76,6 +81,11 @@ def _walls(engine: Engine) -> tuple[dict[str, dict[str, str]], dict[str, int], d
             used[person.uuid] = votes.used(db, person.id or 0)
             mine, standing = votes.ballot(db, person.id or 0)  # what a phone's poll reads instead
             assert standing == used[person.uuid] and {n.id for n in wall.notes if n.voted} <= mine
+            if tokens is not None:
+                state = phone_state(db, meeting.uuid, tokens[person.uuid])
+                assert state is not None and state.participant.id == person.id and state.meeting.id == meeting.id
+                assert (state.voted, state.standing_votes) == (mine, standing)
+                assert (state.step.id if state.step else None) == meeting.current_step_id
         counts = {n.uuid: n.votes or 0 for n in notes.wall(db, meeting, notes.FACILITATOR).notes}
     return walls, used, counts
 
@@ -95,6 +105,7 @@ class LiveSession(RuleBasedStateMachine):
             self.acc_uuid = db.get(Accompaniment, made.accompaniment_id).uuid  # type: ignore[union-attr]
         self.model = Model()
         self.ids: dict[str, int] = {}  # uuid -> id, participants and notes
+        self.tokens: dict[str, str] = {}  # participant uuid -> the token their phone holds
         self.last_post: tuple[str, str, str, str, str] | None = None  # participant, key, dimension, text, note
         self.stale_stored: set[tuple[str, str, str]] = set()  # (key, dimension, text) of stale forms stored
         self.copies = itertools.count()
@@ -136,8 +147,9 @@ class LiveSession(RuleBasedStateMachine):
                     assert error.code == "code-expired"
                     return
                 raise AssertionError("a closed session let someone join")
-            person, _token = joining.join(db, self.clock, meeting, joining.JoinForm(name, "habitant", None))
+            person, token = joining.join(db, self.clock, meeting, joining.JoinForm(name, "habitant", None))
             self.ids[person.uuid] = person.id or 0
+            self.tokens[person.uuid] = token
             self.model.participants.append(person.uuid)
 
     def _post(self, who: int, key: str, dimension: str, text: str) -> None:
@@ -283,7 +295,7 @@ class LiveSession(RuleBasedStateMachine):
 
     # -- what must always hold
     def _check(self, engine: Engine) -> None:
-        walls, used, counts = _walls(engine)
+        walls, used, counts = _walls(engine, self.tokens if engine is self.engine else None)
         assert set(walls) == set(self.model.participants)
         for participant, wall in walls.items():
             assert wall == self.model.visible(participant)
