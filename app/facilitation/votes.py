@@ -33,7 +33,8 @@ def used(db: Session, participant_id: int) -> int:
 
 def ballot(db: Session, participant_id: int) -> tuple[set[int], int]:
     """The notes the participant voted for, and how many of those votes still stand (on notes
-    not deleted): `notes.my_votes` and `used` in one Core query, for a phone's poll."""
+    not deleted): `notes.my_votes` and `used` in one Core query, for a phone's page (its poll
+    reads the same within `phone_state`'s single statement)."""
     voted: set[int] = set()
     standing = 0
     for note_id, deleted_at in db.connection().execute(
