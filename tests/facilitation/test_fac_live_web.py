@@ -7,7 +7,7 @@ import re
 from factools import form_token
 from flask import Flask
 from flask.testing import FlaskClient
-from french_ui import fr
+from french_ui import fr, texts_by_language
 from live_factory import DIMENSIONS, planned_session
 from sqlmodel import func, select
 
@@ -214,3 +214,53 @@ def test_the_answer_to_an_htmx_post_gives_a_fresh_key_in_the_phone_language(  # 
     assert len(set(keys)) == 4
     with read_session(_engine(app)) as db:
         assert db.exec(select(func.count()).select_from(Note)).one() == 4
+
+
+def test_the_kit_text_in_an_english_interface_is_marked_french(  # type: ignore[no-untyped-def]
+        app: Flask, client: FlaskClient, make_user, login) -> None:
+    """The kit stays French when the interface is English: step titles and instructions, the grid's
+    dimensions and questions and the posture cards carry `lang="fr"` on every screen that shows them
+    (console, projection, phone, planning), so that a screen reader reads them in French."""
+    from app import get_state
+    from app.web.live_updates import dimensions
+
+    plan, code = _started(app, client, make_user, login)
+    kit = get_state(app).kit
+    with app.test_request_context():
+        grid = {d.id: d for d in dimensions()}
+    console = f"/seances/{plan.meeting_id}/animer"
+    # Show a posture card to the room: its title and summary appear on the console, projection and phones.
+    shown = {"csrf_token": form_token(client, console), "posture": "posture-accompagnement-horizontal"}
+    assert client.post(f"{console}/posture", data=shown).status_code == 303
+    alice = _join(app, code, "Alice")
+    french: dict[str, set[str]] = {
+        "step": {"Accueil croisé et attentes", "Le territoire se raconte"},
+        "instructions": {"Chaque communauté se présente et dit ce qu’elle espère apprendre."},
+        "dimension": {grid[d].title for d in DIMENSIONS},
+        # The console lists the questions; the phone's menu says "dimension — question".
+        "question": {f"{prefix}{text}" for _qid, text in grid[DIMENSIONS[0]].questions
+                     for prefix in ("", f"{grid[DIMENSIONS[0]].title} — ")},
+        "posture": {kit.get("posture-accompagnement-horizontal").title},  # type: ignore[union-attr]
+    }
+    screens = {
+        "console": (client, console, {"step", "instructions", "dimension", "question", "posture"}),
+        "projection": (client, f"/seances/{plan.meeting_id}/projection", {"step", "dimension", "posture"}),
+        "phone": (alice, f"/p/{plan.meeting_uuid}", {"step", "dimension", "question", "posture"}),
+        "planning": (client, f"/seances/{plan.meeting_id}/preparer", {"step"}),
+        "step": (client, f"/seances/{plan.meeting_id}/etapes/{plan.step_ids[0]}/modifier",
+                 {"step", "dimension", "posture"}),
+    }
+    for screen, (browser, path, kinds) in screens.items():
+        browser.set_cookie("lang", "en")
+        page = browser.get(path)
+        assert page.status_code == 200, (screen, page.status_code)
+        html = page.get_data(as_text=True)
+        assert '<html lang="en">' in html, screen
+        found = texts_by_language(html)
+        for kind in kinds:
+            shown = [(text, in_french) for text, in_french in found if text in french[kind]]
+            assert shown, (screen, kind)  # the screen really shows it
+            assert [text for text, in_french in shown if not in_french] == [], (screen, kind)
+    # And the French interface does not repeat what the page already says.
+    client.set_cookie("lang", "fr")
+    assert ' lang="fr"' not in client.get(console).get_data(as_text=True).split("<body", 1)[1]

@@ -4,7 +4,6 @@ from them; French pages show it (and French plurals), English pages are left as 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -15,7 +14,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import gettext
-from french_ui import NBSP, NNBSP
+from french_ui import NBSP, NNBSP, texts_by_language
 
 from app.web.french_catalogue import PLURAL_FORMS, french_catalogue
 
@@ -27,7 +26,6 @@ INTERFACE_PAGES = ["/accessibilite", "/mentions-legales", "/signaler", "/appel",
                    "/r/inconnu"]
 #: Straight apostrophes, and ordinary spaces where French typography puts a no-break space.
 LOOSE = re.compile(r"'|\w [:;!?»]|« ")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
 def _extracted() -> Catalog:
@@ -51,46 +49,8 @@ def _catalogue(language: str) -> Catalog:
         return read_po(handle)
 
 
-class _Text(HTMLParser):
-    """A page's visible text and its aria-label, title, placeholder and alt attributes, each with
-    whether it sits in French (`lang="fr"`, inherited)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, bool]] = []
-        self._open: list[tuple[str, bool, bool]] = []  # tag, French, hidden (script or style)
-
-    def _state(self) -> tuple[bool, bool]:
-        return (self._open[-1][1], self._open[-1][2]) if self._open else (False, False)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        names = {name: value or "" for name, value in attrs}
-        french, hidden = self._state()
-        french = names["lang"] == "fr" if "lang" in names else french
-        hidden = hidden or tag in ("script", "style")
-        if not hidden:
-            self.found += [(names[name], french) for name in ("aria-label", "title", "placeholder", "alt")
-                           if names.get(name)]
-        if tag not in VOID:
-            self._open.append((tag, french, hidden))
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self._open) - 1, -1, -1):
-            if self._open[index][0] == tag:
-                del self._open[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        french, hidden = self._state()
-        if not hidden and data.strip():
-            self.found.append((data.strip(), french))
-
-
 def _texts(page: str, *, french: bool) -> list[str]:
-    parser = _Text()
-    parser.feed(page)
-    parser.close()
-    return [text for text, in_french in parser.found if in_french is french]
+    return [text for text, in_french in texts_by_language(page) if in_french is french]
 
 
 def test_the_french_catalogue_is_the_extracted_strings_typeset() -> None:
