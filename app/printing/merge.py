@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,8 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf
 
+#: How far (dx, dy, in points) the content of each centred page moved, by the page's object id.
+Moves = dict[tuple[int, int], tuple[float, float]]
 #: URI prefix of a link to a named destination of another part (see the module docstring).
 DEST_LINK_PREFIX = "x-mallette-dest:"
 
@@ -57,8 +60,9 @@ class MergePart:
     continues: bool = False
     #: The page number stamped on its first page (from `merge_pdfs`' folios), and on.
     folio: int | None = None
-    #: The sheet (width, height in mm) its smaller pages print on, centred: their boxes grow to it
-    #: around the content, which stays where it is (links, bookmarks and tags need no moving).
+    #: The sheet (width, height in mm) its smaller pages print on, centred: each becomes a page of
+    #: the sheet's size from 0, 0 (where preflight tools expect the origin), its content, its links'
+    #: areas and the destinations on it moved to the middle (`_centre_on_sheet`).
     sheet_mm: tuple[float, float] | None = None
 
 
@@ -90,6 +94,7 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: by
     role_map = Dictionary()
     outlines: list[tuple[Pdf, int, str | None]] = []
     dests: dict[str, pikepdf.Object] = {}
+    moves: Moves = {}
     labels = Array()
     next_key = 0
     sources = []
@@ -108,14 +113,16 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: by
             labels.append(start)
             labels.append(Dictionary(S=Name("/" + part.label_style), P=pikepdf.String(part.label_prefix)))
         copied = list(out.pages)[start:]
-        if part.sheet_mm is not None:
-            for page in copied:
-                _centre_on_sheet(page, part.sheet_mm)
         if part.folio is not None:
             if stamps is None:
                 raise ValueError("merge_pdfs: a part has a folio, but no folios were given")
             for folio, page in enumerate(copied, start=part.folio):
                 stamps.stamp(page, folio)
+        if part.sheet_mm is not None:  # after the folios: they are drawn where the page's own foot is
+            for page in copied:
+                move = _centre_on_sheet(out, page, part.sheet_mm)
+                if move is not None:
+                    moves[page.obj.objgen] = move
         highest = -1
         for page in copied:
             highest = max(highest, _shift_keys(page.obj, shift))
@@ -169,6 +176,8 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: by
             flat.append(dests[name])
         out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=flat)))
     _resolve_dest_links(out, set(dests))
+    if moves:
+        _move_destinations(out, dests.values(), moves)
     out.Root.PageLabels = Dictionary(Nums=labels)
     out.Root.MarkInfo = Dictionary(Marked=True)
     out.Root.Lang = pikepdf.String(info.lang)
@@ -237,23 +246,72 @@ class _Folios:
         )
 
 
-def _centre_on_sheet(page: pikepdf.Page, sheet_mm: tuple[float, float]) -> None:
-    """Grow the boxes of a page smaller than the sheet to the sheet, the page's content in the
-    middle of it; a page already trimmed to the sheet (a cover, with or without bleed) is kept."""
+def _centre_on_sheet(out: Pdf, page: pikepdf.Page, sheet_mm: tuple[float, float]) -> tuple[float, float] | None:
+    """Make a page smaller than the sheet a page of the sheet's size, its origin at 0, 0 and its
+    content in the middle: the content (wrapped in a translation) and its links' areas move by
+    (dx, dy), which is returned (`_move_destinations` moves the destinations on it). A page already
+    trimmed to the sheet (a cover, with or without bleed) is kept: None."""
     left, bottom, right, top = (float(v) for v in page.obj.get("/TrimBox", page.mediabox))
     width, height = (size * 72 / 25.4 for size in sheet_mm)
-    dx, dy = (width - (right - left)) / 2, (height - (top - bottom)) / 2
-    if abs(dx) < 0.5 and abs(dy) < 0.5:
-        return
-    if dx < -0.5 or dy < -0.5:
+    spare_x, spare_y = width - (right - left), height - (top - bottom)
+    if abs(spare_x) < 0.5 and abs(spare_y) < 0.5:
+        return None
+    if spare_x < -0.5 or spare_y < -0.5:
         raise ValueError(f"a page of {right - left:.1f} x {top - bottom:.1f} pt does not fit on a sheet "
                          f"of {sheet_mm} mm")
-    dx, dy = max(dx, 0.0), max(dy, 0.0)
-    box = Array([round(left - dx, 3), round(bottom - dy, 3), round(right + dx, 3), round(top + dy, 3)])
+    width, height = max(width, right - left), max(height, top - bottom)
+    dx, dy = round(max(spare_x, 0.0) / 2 - left, 3), round(max(spare_y, 0.0) / 2 - bottom, 3)
+    page.contents_add(pikepdf.Stream(out, f"q 1 0 0 1 {dx:g} {dy:g} cm\n".encode()), prepend=True)
+    page.contents_add(pikepdf.Stream(out, b"\nQ\n"))
+    box = Array([0, 0, round(width, 3), round(height, 3)])
     page.obj["/MediaBox"] = box
     for name in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
         if name in page.obj:
             page.obj[name] = box
+    for annot in page.obj.get("/Annots") or []:
+        if not isinstance(annot, Dictionary):
+            continue
+        for key in ("/Rect", "/QuadPoints"):
+            values = annot.get(key)
+            if isinstance(values, Array):
+                annot[key] = Array([float(v) + (dx if i % 2 == 0 else dy) for i, v in enumerate(values)])
+    return dx, dy
+
+
+#: Where a destination's coordinates sit (index in the array, and whether it is an x), by its kind.
+_DEST_COORDS: dict[str, tuple[tuple[int, bool], ...]] = {
+    "/XYZ": ((2, True), (3, False)), "/FitH": ((2, False),), "/FitBH": ((2, False),),
+    "/FitV": ((2, True),), "/FitBV": ((2, True),), "/FitR": ((2, True), (3, False), (4, True), (5, False)),
+}
+
+
+def _move_destinations(out: Pdf, dests: Iterable[pikepdf.Object], moves: Moves) -> None:
+    """Move the destinations (named ones, and those of links and go-to actions) that point into a
+    centred page by as much as its content moved."""
+    targets: list[pikepdf.Object | None] = list(dests)
+    for page in out.pages:
+        for annot in page.obj.get("/Annots") or []:
+            if isinstance(annot, Dictionary):
+                targets.append(annot.get("/Dest"))
+                action = annot.get("/A")
+                if isinstance(action, Dictionary):
+                    targets.append(action.get("/D"))
+    seen: set[tuple[int, int]] = set()
+    for target in targets:
+        # A named destination's value may be << /D [...] >>.
+        dest = target.get("/D") if isinstance(target, Dictionary) else target
+        if not isinstance(dest, Array) or len(dest) < 2 or not isinstance(dest[0], Dictionary):
+            continue
+        if dest.is_indirect:
+            if dest.objgen in seen:
+                continue
+            seen.add(dest.objgen)
+        move = moves.get(dest[0].objgen)
+        if move is None:
+            continue
+        for index, is_x in _DEST_COORDS.get(str(dest[1]), ()):
+            if index < len(dest) and dest[index] is not None:
+                dest[index] = float(dest[index]) + (move[0] if is_x else move[1])
 
 
 def _blank_like(out: Pdf) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from .theme import PAPERS
 
 #: Bump when the rendering changes in a way the asset hash does not see.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 PAPER_CHOICES = tuple(PAPERS)
 EDITIONS = ("home", "shop")
 MAX_OFFSET_MM = 10.0

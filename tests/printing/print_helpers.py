@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pikepdf
 import yaml
 
 from app.config import PROJECT_ROOT
@@ -73,3 +74,14 @@ def decode_qr(picture: Path) -> set[str]:
 
     with Image.open(picture) as image:
         return {r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}
+
+
+def centred_move(page: pikepdf.Page) -> tuple[float, float]:
+    """How far a page centred on a larger sheet at merge moved its content (dx, dy in points): its
+    content opens with `q 1 0 0 1 dx dy cm` and closes with `Q`."""
+    operations = pikepdf.parse_content_stream(page)
+    first, second, last = operations[0], operations[1], operations[-1]
+    assert (str(first.operator), str(second.operator), str(last.operator)) == ("q", "cm", "Q")
+    a, b, c, d, dx, dy = (float(v) for v in second.operands)
+    assert (a, b, c, d) == (1, 0, 0, 1)  # a translation only: the page keeps its size
+    return dx, dy

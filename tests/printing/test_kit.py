@@ -11,7 +11,15 @@ from pathlib import Path
 import pikepdf
 import pytest
 from flask import Flask
-from print_helpers import BASE_URL, KIT_OPTIONS, PRINT_DIR, decode_qr, make_small_cards, pdf_page_images
+from print_helpers import (
+    BASE_URL,
+    KIT_OPTIONS,
+    PRINT_DIR,
+    centred_move,
+    decode_qr,
+    make_small_cards,
+    pdf_page_images,
+)
 from pypdf import PdfReader
 
 from app import create_app
@@ -167,14 +175,37 @@ def test_the_other_paper_renders_no_page_of_the_body_again(
     front = int(a4.Root.PageLabels.Nums[2])
     assert int(us.Root.PageLabels.Nums[2]) == front and len(us.pages) == len(a4.pages)
     for sheet, booklet in (((210.0, 297.0), a4), ((215.9, 279.4), us)):
+        width, height = (size * 72 / 25.4 for size in sheet)
         for page in booklet.pages[front:]:
-            left, bottom, right, top = (float(v) for v in page.mediabox)
-            assert (round((right - left) * 25.4 / 72, 1), round((top - bottom) * 25.4 / 72, 1)) == sheet
-            # The body's own page (210 x 279.4 mm, from 0, 0) in the middle of the sheet.
-            assert abs(left + right - 210 * 72 / 25.4) < 0.01 and abs(bottom + top - 279.4 * 72 / 25.4) < 0.01
-    body = [[pikepdf.unparse_content_stream(pikepdf.parse_content_stream(p)) for p in b.pages[front:front + 3]]
+            # A page of the sheet's size from 0, 0 (where preflight tools expect the origin) ...
+            for name in ("/MediaBox", "/TrimBox"):
+                assert [round(float(v), 2) for v in page.obj.get(name, page.mediabox)] == \
+                    [0, 0, round(width, 2), round(height, 2)], name
+            # ... the body's own page (210 x 279.4 mm) moved to its middle.
+            dx, dy = centred_move(page)
+            assert abs(2 * dx + 210 * 72 / 25.4 - width) < 0.01 and abs(2 * dy + 279.4 * 72 / 25.4 - height) < 0.01
+    body = [[pikepdf.unparse_content_stream(pikepdf.parse_content_stream(p)[2:-1]) for p in b.pages[front:front + 3]]
             for b in (a4, us)]
     assert body[0] == body[1]  # the same pages, not a layout per paper
+    # Links and destinations moved with the content: at the same place on the body's page.
+    for booklet in (a4, us):
+        pages = {page.obj.objgen: page for page in booklet.pages}
+        names = booklet.Root.Names.Dests.Names
+        spots = {}
+        for index in range(0, len(names), 2):
+            dest = names[index + 1]
+            page = pages[dest[0].objgen]
+            dx, dy = centred_move(page) if page.index >= front else (0.0, 0.0)
+            left, bottom, right, top = (float(v) for v in page.mediabox)
+            assert left <= float(dest[2]) <= right and bottom <= float(dest[3]) <= top
+            spots[str(names[index])] = (page.index, round(float(dest[2]) - dx, 1), round(float(dest[3]) - dy, 1))
+        links = [(page.index, [round(float(v) - (centred_move(page)[i % 2]), 1) for i, v in enumerate(annot.Rect)])
+                 for page in booklet.pages[front:] for annot in page.obj.get("/Annots") or []]
+        if booklet is a4:
+            a4_spots, a4_links = spots, links
+    assert len(a4_links) > 100 and links == a4_links
+    body_spots = {name: spot for name, spot in spots.items() if spot[0] >= front}
+    assert len(body_spots) > 50 and all(a4_spots[name] == spot for name, spot in body_spots.items())
 
 
 def test_booklet_qr_codes(built_kit: KitResult, print_kit: Kit, tmp_path: Path) -> None:

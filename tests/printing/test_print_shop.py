@@ -16,7 +16,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from pdfua import Severity, validate
-from print_helpers import BASE_URL, PRINT_DIR
+from print_helpers import BASE_URL, PRINT_DIR, centred_move
 from pypdf import PdfReader
 from weasyprint.formatting_structure import boxes
 
@@ -170,13 +170,13 @@ def test_body_pages_are_numbered_on_across_its_chunks(built_kit: KitResult, prin
     for index, page in enumerate(pages[front_pages:], start=1):
         # The body's page sits in the middle of the sheet: its foot is the last 20 mm above its own edge.
         height = float(re.search(r'height="([\d.]+)"', page).group(1))
-        edge = height + float(booklet.pages[front_pages + index - 1].mediabox[1])
+        edge = height - centred_move(booklet.pages[front_pages + index - 1])[1]
         words = re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]+)<', page)
         foot = [(float(x1), word) for _x0, y, x1, word in words if edge - 20 * 72 / 25.4 < float(y) < edge]
         assert foot and max(foot)[1] == str(index), (index, foot)
     first = booklet.pages[front_pages]
-    operators = [str(op.operator) for op in pikepdf.parse_content_stream(first)][:4]
-    assert operators == ["q", "BDC", "Do", "EMC"]
+    operators = [str(op.operator) for op in pikepdf.parse_content_stream(first)][:6]
+    assert operators == ["q", "cm", "q", "BDC", "Do", "EMC"]  # moved to the middle of the sheet with the page
     (artifact,) = [op.operands for op in pikepdf.parse_content_stream(first) if str(op.operator) == "BDC"][:1]
     assert artifact[0] == "/Artifact" and artifact[1].Type == "/Pagination"
 
