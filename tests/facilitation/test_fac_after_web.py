@@ -12,9 +12,10 @@ from after_factory import Made, make_session
 from factools import form_token
 from flask import Flask
 from flask.testing import FlaskClient
-from french_ui import NBSP, fr
+from french_ui import NBSP, fr, texts_by_language
 from sqlmodel import select
 
+from app import get_state
 from app.db import read_session
 from app.jobs import get_queue
 from app.models import ClusterNote, ImpressionNote, Meeting, ReportPdf, Synthesis, SynthesisVersion, Validation
@@ -350,3 +351,24 @@ def test_scanned_card_offers_a_note_to_the_running_session(app: Flask, client: F
     stranger_phone = _phone(app, other, 0)
     own = form_token(stranger_phone, f"/p/{_uuid(app, other.meeting_id)}/impression")
     assert stranger_phone.post(url, data=dict(form, csrf_token=own)).status_code == 404  # a phone of another session
+
+
+def test_kit_titles_in_an_english_interface_are_marked_french(app: Flask, client: FlaskClient, made: Made) -> None:
+    """Wherever a facilitator's page names a kit item (a card to pick for printing, a structure to
+    choose, a dimension on the agenda, the board or the search filters), the English interface
+    marks that French name `lang="fr"`: no text equal to a kit title, summary or tag label is left
+    in English."""
+    kit = get_state(app).kit
+    french = {item.title for item in kit} | {item.summary for item in kit if item.summary}
+    french |= set(kit.tag_labels.values())
+    m, a = made.meeting_id, made.accompaniment_id
+    client.set_cookie("lang", "en")
+    for path, at_least in (("/telecharger", 100), ("/accompagnements", 5), (f"/accompagnements/{a}", 5),
+                           (f"/seances/{m}/preparer", 2), (f"/seances/{m}/bilan", 6), ("/recherche?q=coop", 6)):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        html = page.get_data(as_text=True)
+        assert '<html lang="en">' in html, path
+        shown = [(text, in_french) for text, in_french in texts_by_language(html) if text in french]
+        assert len({text for text, _in_french in shown}) >= at_least, path  # the page really names them
+        assert sorted({text for text, in_french in shown if not in_french}) == [], path
