@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -62,7 +62,7 @@ class MergePart:
     folio: int | None = None
     #: The sheet (width, height in mm) its smaller pages print on, centred: each becomes a page of
     #: the sheet's size from 0, 0 (where preflight tools expect the origin), its content, its links'
-    #: areas and the destinations on it moved to the middle (`_centre_on_sheet`).
+    #: areas, its figures' boxes and the destinations on it moved to the middle (`_centre_on_sheet`).
     sheet_mm: tuple[float, float] | None = None
 
 
@@ -164,6 +164,8 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: by
         nums.append(key)
         nums.append(value)
     _table_scopes(document)
+    if moves:
+        _move_figure_boxes(document, moves)
     root.ParentTree = out.make_indirect(Dictionary(Nums=nums))
     root.ParentTreeNextKey = next_key
     if len(role_map):
@@ -321,9 +323,8 @@ def _blank_like(out: Pdf) -> None:
     out.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
 
 
-def _table_scopes(document: Dictionary) -> None:
-    """Give every table header cell its /Scope: Column in a header row (or a row of headers
-    only), Row when it heads a row of data cells. WeasyPrint tags TH without it."""
+def _elements(document: Dictionary) -> Iterator[Dictionary]:
+    """Every structure element under `document` (itself included), each once."""
     seen: set[tuple[int, int]] = set()
     stack: list[pikepdf.Object] = [document]
     while stack:
@@ -335,6 +336,16 @@ def _table_scopes(document: Dictionary) -> None:
             continue
         if element.objgen != (0, 0):
             seen.add(element.objgen)
+        yield element
+        kids = element.get("/K")
+        if kids is not None:
+            stack.append(kids)
+
+
+def _table_scopes(document: Dictionary) -> None:
+    """Give every table header cell its /Scope: Column in a header row (or a row of headers
+    only), Row when it heads a row of data cells. WeasyPrint tags TH without it."""
+    for element in _elements(document):
         kids = element.get("/K")
         if element.get("/S") == Name.TR and kids is not None:
             cells = [k for k in (kids if isinstance(kids, Array) else [kids]) if isinstance(k, Dictionary)]
@@ -348,8 +359,21 @@ def _table_scopes(document: Dictionary) -> None:
                     attributes = Dictionary(O=Name.Table)
                     cell.A = attributes
                 attributes.Scope = Name.Column if in_head or all_headers else Name.Row
-        if kids is not None:
-            stack.append(kids)
+
+
+def _move_figure_boxes(document: Dictionary, moves: Moves) -> None:
+    """Move the layout boxes (`/BBox`, user space) of the elements on a centred page with its content."""
+    for element in _elements(document):
+        page = element.get("/Pg")
+        move = moves.get(page.objgen) if isinstance(page, Dictionary) else None
+        if move is None:
+            continue
+        attributes = element.get("/A")
+        for attribute in attributes if isinstance(attributes, Array) else [attributes]:
+            if isinstance(attribute, Dictionary) and isinstance(attribute.get("/BBox"), Array):
+                left, bottom, right, top = (float(v) for v in attribute.BBox)
+                dx, dy = move
+                attribute.BBox = Array([left + dx, bottom + dy, right + dx, top + dy])
 
 
 def _rename_font_subsets(out: Pdf) -> None:

@@ -191,13 +191,43 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def figure_boxes_in_user_space(document: Document, pdf: Any) -> None:
+    """Rewrite the `/BBox` of the tagged figures in PDF user space, as ISO 32000 defines it.
+
+    WeasyPrint (70) writes each Figure's layout box in CSS pixels from its page's top-left corner,
+    y downwards: a reader of the structure (a screen magnifier, reflow) would look for the figure
+    elsewhere, or off the page, and the imposition and merge steps, which move the boxes with the
+    content, would move wrong boxes. Here they become points from the bottom-left corner."""
+    import pydyf
+
+    heights = {reference: page.height * 0.75 for reference, page in zip(pdf.page_references, document.pages,
+                                                                       strict=True)}
+    for obj in pdf.objects:
+        if not (isinstance(obj, pydyf.Dictionary) and obj.get("Type") == "/StructElem"):
+            continue
+        layout, height = obj.get("A"), heights.get(obj.get("Pg"))
+        if not isinstance(layout, pydyf.Dictionary) or "BBox" not in layout or height is None:
+            continue
+        left, top, right, bottom = (float(v) * 0.75 for v in layout["BBox"])
+        layout["BBox"] = pydyf.Array([round(left, 3), round(height - bottom, 3), round(right, 3),
+                                      round(height - top, 3)])
+
+
 def pdf_bytes(document: Document, key: str, *, tagged: bool = True, finisher: Any = None) -> bytes:
-    """Write a document as PDF with a stable identifier derived from `key` (same key, same bytes)."""
+    """Write a document as PDF with a stable identifier derived from `key` (same key, same bytes);
+    a tagged one with its figures' boxes in user space (`figure_boxes_in_user_space`)."""
     identifier = hashlib.sha256(key.encode()).hexdigest()[:32].encode()
     options: dict[str, Any] = {"pdf_identifier": identifier, "uncompressed_pdf": False}
     if tagged:
         options["pdf_variant"] = "pdf/ua-1"
+
+    def finish(document: Document, pdf: Any) -> None:
+        if tagged:
+            figure_boxes_in_user_space(document, pdf)
+        if finisher is not None:
+            finisher(document, pdf)
+
     with _render_lock:
-        data = document.write_pdf(finisher=finisher, **options)
+        data = document.write_pdf(finisher=finish, **options)
     assert isinstance(data, bytes)
     return data

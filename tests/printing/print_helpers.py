@@ -85,3 +85,28 @@ def centred_move(page: pikepdf.Page) -> tuple[float, float]:
     a, b, c, d, dx, dy = (float(v) for v in second.operands)
     assert (a, b, c, d) == (1, 0, 0, 1)  # a translation only: the page keeps its size
     return dx, dy
+
+
+def figure_boxes(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Page, list[float]]]:
+    """Each tagged element's layout box (`/A` `/BBox`) with the page it is on (`/Pg`)."""
+    pages = {page.obj.objgen: page for page in pdf.pages}
+    found: list[tuple[pikepdf.Page, list[float]]] = []
+    seen: set[tuple[int, int]] = set()
+    stack: list[pikepdf.Object] = [pdf.Root.StructTreeRoot]
+    while stack:
+        element = stack.pop()
+        if isinstance(element, pikepdf.Array):
+            stack.extend(element)
+            continue
+        if not isinstance(element, pikepdf.Dictionary) or (element.is_indirect and element.objgen in seen):
+            continue
+        seen.add(element.objgen)
+        attributes = element.get("/A")
+        for attribute in attributes if isinstance(attributes, pikepdf.Array) else [attributes]:
+            if isinstance(attribute, pikepdf.Dictionary) and "/BBox" in attribute:
+                page = element.get("/Pg")
+                assert isinstance(page, pikepdf.Dictionary), "a figure's box without its page"
+                found.append((pages[page.objgen], [float(v) for v in attribute.BBox]))
+        if element.get("/K") is not None:
+            stack.append(element.K)
+    return found

@@ -239,3 +239,35 @@ def test_card_size_labels_never_break_inside_a_measure() -> None:
         name, _, measure = label.partition(" ")
         assert name and measure and " " not in measure, label
         assert measure.endswith("\u00a0mm") and "\u00a0×\u00a0" in measure, label
+
+
+def test_figure_boxes_frame_their_figures_on_every_kind_of_page(built_kit: KitResult, tmp_path: Path) -> None:
+    """The tagged figures' boxes stay on the figures through imposition (card sheets) and merging
+    (body pages moved to the middle of the sheet): each box lies on its page, and where a QR code
+    is drawn the box holds it (about half dark modules) while the margin to its left is blank."""
+    from PIL import Image
+    from print_helpers import figure_boxes
+
+    booklet, deck = built_kit.files[1], next(p for p in built_kit.files if p.name.endswith("-jeu-postures.pdf"))
+    for path in (booklet, deck, built_kit.whole_pdf):
+        pdf = pikepdf.open(path)
+        boxes = figure_boxes(pdf)
+        assert boxes, path.name
+        for page, (left, bottom, right, top) in boxes:
+            x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+            assert x0 <= left < right <= x1 and y0 <= bottom < top <= y1, (path.name, page.index)
+        # Three QR codes (square figures about 15 mm wide), rasterised at 72 dpi: a pixel is a point.
+        squares = [(page, box) for page, box in boxes
+                   if 40 < box[2] - box[0] < 70 and abs(box[2] - box[0] - (box[3] - box[1])) < 2]
+        assert squares, path.name
+        for page, (left, bottom, right, top) in squares[:: max(1, len(squares) // 3)][:3]:
+            out = tmp_path / f"{path.stem}-{page.index}"
+            subprocess.run(["pdftoppm", "-r", "72", "-gray", "-f", str(page.index + 1), "-l", str(page.index + 1),
+                            str(path), str(out)], check=True)
+            image = Image.open(next(tmp_path.glob(f"{out.name}-*.pgm")))
+            height = float(page.mediabox[3])
+            area = (round(left), round(height - top), round(right), round(height - bottom))
+            margin = (area[0] - 12, area[1], area[0] - 2, area[3])
+            dark = [sum(v < 128 for v in image.crop(box).tobytes()) / len(image.crop(box).tobytes())
+                    for box in (area, margin)]
+            assert 0.3 < dark[0] < 0.7 and dark[1] == 0, (path.name, page.index, area, dark)

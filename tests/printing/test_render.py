@@ -235,3 +235,24 @@ def test_gc_pause_nests_and_restores_the_collector() -> None:
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_figure_boxes_are_in_pdf_user_space() -> None:
+    """A tagged figure's `/BBox` is in points from the page's bottom-left corner (ISO 32000), not in
+    the CSS pixels from the top-left corner that WeasyPrint writes."""
+    import io
+
+    import pikepdf
+    from print_helpers import figure_boxes
+    from weasyprint import HTML
+
+    from app.printing.render import pdf_bytes
+
+    html = ('<html lang="fr"><head><title>t</title><style>@page { size: 105mm 148mm; margin: 0 }'
+            'svg { position: absolute; left: 20mm; top: 30mm; width: 25mm; height: 10mm }</style></head>'
+            '<body><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 25 10" role="img"><title>Carré</title>'
+            '<rect width="25" height="10"/></svg></body></html>')
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes(HTML(string=html).render(), "figure")))
+    ((page, box),) = figure_boxes(pdf)
+    assert [round(float(v) / MM, 1) for v in page.mediabox] == [0, 0, 105, 148]
+    assert [round(v / MM, 1) for v in box] == [20, 148 - 40, 45, 148 - 30]
