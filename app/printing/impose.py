@@ -125,7 +125,7 @@ def impose(frames: bytes, faces: bytes, plans: Sequence[SheetPlan], layout: Layo
             content, used_patterns = _front_content(face, renames, offset, slot)
             front_parts.append(b"q\n" + clip + _cm(matrix) + content + b"\nQ\n")
             for original, name in used_patterns.items():
-                patterns[name] = _moved_pattern(out, face_resources.Pattern[original], matrix)
+                patterns[name] = moved_pattern(out, face_resources.Pattern[original], matrix)
             face_key = int(face.obj.StructParents)
             for element in _kids(face_nums[face_key]) if face_key in face_nums else []:
                 mcids.append(element)
@@ -266,7 +266,7 @@ def _front_content(face: pikepdf.Page, renames: dict[str, dict[str, Name]], offs
                    slot: int) -> tuple[bytes, dict[str, Name]]:
     """A front's content with its resources renamed and its marked-content identifiers moved on; and
     the patterns it paints with, by their name on the sheet (the `slot`-th front's own: a pattern is
-    laid in the page's space, so each front needs its own, moved with it, `_moved_pattern`)."""
+    laid in the page's space, so each front needs its own, moved with it, `moved_pattern`)."""
     instructions: list[pikepdf.ContentStreamInstruction | pikepdf.ContentStreamInlineImage] = []
     patterns: dict[str, Name] = {}
     for instruction in pikepdf.parse_content_stream(face):
@@ -300,8 +300,9 @@ def _front_content(face: pikepdf.Page, renames: dict[str, dict[str, Name]], offs
     return bytes(pikepdf.unparse_content_stream(instructions)), patterns
 
 
-def _moved_pattern(out: Pdf, pattern: pikepdf.Object, matrix: Matrix) -> pikepdf.Object:
-    """A copy of a pattern laid where its front is: its matrix, then the front's."""
+def moved_pattern(out: Pdf, pattern: pikepdf.Object, matrix: Matrix) -> pikepdf.Object:
+    """A copy of a pattern moved with the content that paints it: its matrix, then `matrix` (a
+    pattern is laid in the page's default space, which the content's own `cm` does not move)."""
     own = [float(v) for v in pattern.get("/Matrix", Array([1, 0, 0, 1, 0, 0]))]
     composed = Array([round(v, 6) for v in _compose((own[0], own[1], own[2], own[3], own[4], own[5]), matrix)])
     copy: pikepdf.Object

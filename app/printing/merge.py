@@ -29,7 +29,7 @@ import hashlib
 import io
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -38,6 +38,16 @@ from pikepdf import Array, Dictionary, Name, OutlineItem, Pdf
 
 #: How far (dx, dy, in points) the content of each centred page moved, by the page's object id.
 Moves = dict[tuple[int, int], tuple[float, float]]
+
+
+@dataclass
+class _Centring:
+    """What centring the pages of one merge has done to objects pages may share: the moved copies
+    of patterns, by (pattern's object id, dx, dy), and the annotations already moved."""
+
+    patterns: dict[tuple[tuple[int, int], float, float], pikepdf.Object] = field(default_factory=dict)
+    annotations: set[tuple[int, int]] = field(default_factory=set)
+
 #: URI prefix of a link to a named destination of another part (see the module docstring).
 DEST_LINK_PREFIX = "x-mallette-dest:"
 
@@ -95,6 +105,7 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: by
     outlines: list[tuple[Pdf, int, str | None]] = []
     dests: dict[str, pikepdf.Object] = {}
     moves: Moves = {}
+    centring = _Centring()
     labels = Array()
     next_key = 0
     sources = []
@@ -120,7 +131,7 @@ def merge_pdfs(parts: list[MergePart], target: Path, info: MergeInfo, folios: by
                 stamps.stamp(page, folio)
         if part.sheet_mm is not None:  # after the folios: they are drawn where the page's own foot is
             for page in copied:
-                move = _centre_on_sheet(out, page, part.sheet_mm)
+                move = _centre_on_sheet(out, page, part.sheet_mm, centring)
                 if move is not None:
                     moves[page.obj.objgen] = move
         highest = -1
@@ -248,11 +259,13 @@ class _Folios:
         )
 
 
-def _centre_on_sheet(out: Pdf, page: pikepdf.Page, sheet_mm: tuple[float, float]) -> tuple[float, float] | None:
+def _centre_on_sheet(out: Pdf, page: pikepdf.Page, sheet_mm: tuple[float, float], done: _Centring,
+                     ) -> tuple[float, float] | None:
     """Make a page smaller than the sheet a page of the sheet's size, its origin at 0, 0 and its
-    content in the middle: the content (wrapped in a translation) and its links' areas move by
-    (dx, dy), which is returned (`_move_destinations` moves the destinations on it). A page already
-    trimmed to the sheet (a cover, with or without bleed) is kept: None."""
+    content in the middle: the content (wrapped in a translation), its patterns and its links' areas
+    move by (dx, dy), which is returned (`_move_destinations` moves the destinations on it). A page
+    already trimmed to the sheet (a cover, with or without bleed) is kept: None. `done` keeps what
+    was moved of what pages may share, so that it is moved once."""
     left, bottom, right, top = (float(v) for v in page.obj.get("/TrimBox", page.mediabox))
     width, height = (size * 72 / 25.4 for size in sheet_mm)
     spare_x, spare_y = width - (right - left), height - (top - bottom)
@@ -265,19 +278,45 @@ def _centre_on_sheet(out: Pdf, page: pikepdf.Page, sheet_mm: tuple[float, float]
     dx, dy = round(max(spare_x, 0.0) / 2 - left, 3), round(max(spare_y, 0.0) / 2 - bottom, 3)
     page.contents_add(pikepdf.Stream(out, f"q 1 0 0 1 {dx:g} {dy:g} cm\n".encode()), prepend=True)
     page.contents_add(pikepdf.Stream(out, b"\nQ\n"))
+    _move_patterns(out, page, (dx, dy), done.patterns)
     box = Array([0, 0, round(width, 3), round(height, 3)])
     page.obj["/MediaBox"] = box
     for name in ("/CropBox", "/TrimBox", "/BleedBox", "/ArtBox"):
         if name in page.obj:
             page.obj[name] = box
     for annot in page.obj.get("/Annots") or []:
-        if not isinstance(annot, Dictionary):
+        if not isinstance(annot, Dictionary) or annot.objgen in done.annotations:
             continue
+        if annot.is_indirect:
+            done.annotations.add(annot.objgen)
         for key in ("/Rect", "/QuadPoints"):
             values = annot.get(key)
             if isinstance(values, Array):
                 annot[key] = Array([float(v) + (dx if i % 2 == 0 else dy) for i, v in enumerate(values)])
     return dx, dy
+
+
+def _move_patterns(out: Pdf, page: pikepdf.Page, move: tuple[float, float],
+                   moved: dict[tuple[tuple[int, int], float, float], pikepdf.Object]) -> None:
+    """Give the page resources of its own whose patterns are moved copies (pages of one chunk share
+    their resources, and a pattern is laid in the page's default space, which the wrapper's `cm`
+    leaves where it was)."""
+    from .impose import moved_pattern  # impose.py builds on this module
+
+    resources = page.obj.get("/Resources")
+    own = resources.get("/Pattern") if isinstance(resources, Dictionary) else None
+    if not isinstance(own, Dictionary) or not len(own):
+        return
+    patterns = Dictionary()
+    for name, pattern in own.items():
+        key = (pattern.objgen, *move)
+        if key not in moved or pattern.objgen == (0, 0):
+            moved[key] = moved_pattern(out, pattern, (1.0, 0.0, 0.0, 1.0, *move))
+        patterns[name] = moved[key]
+    assert isinstance(resources, Dictionary)
+    copy = Dictionary(dict(resources.items()))
+    copy.Pattern = patterns
+    page.obj.Resources = copy
 
 
 #: Where a destination's coordinates sit (index in the array, and whether it is an x), by its kind.
@@ -290,24 +329,32 @@ _DEST_COORDS: dict[str, tuple[tuple[int, bool], ...]] = {
 def _move_destinations(out: Pdf, dests: Iterable[pikepdf.Object], moves: Moves) -> None:
     """Move the destinations (named ones, and those of links and go-to actions) that point into a
     centred page by as much as its content moved."""
+    seen: set[tuple[int, int]] = set()
+
+    def first_time(obj: pikepdf.Object) -> bool:
+        """Whether `obj` is met for the first time (a direct object always is: it is not shared)."""
+        if not obj.is_indirect:
+            return True
+        if obj.objgen in seen:
+            return False
+        seen.add(obj.objgen)
+        return True
+
     targets: list[pikepdf.Object | None] = list(dests)
     for page in out.pages:
         for annot in page.obj.get("/Annots") or []:
-            if isinstance(annot, Dictionary):
+            if isinstance(annot, Dictionary) and first_time(annot):
                 targets.append(annot.get("/Dest"))
                 action = annot.get("/A")
-                if isinstance(action, Dictionary):
+                if isinstance(action, Dictionary) and first_time(action):
                     targets.append(action.get("/D"))
-    seen: set[tuple[int, int]] = set()
     for target in targets:
         # A named destination's value may be << /D [...] >>.
         dest = target.get("/D") if isinstance(target, Dictionary) else target
         if not isinstance(dest, Array) or len(dest) < 2 or not isinstance(dest[0], Dictionary):
             continue
-        if dest.is_indirect:
-            if dest.objgen in seen:
-                continue
-            seen.add(dest.objgen)
+        if not first_time(dest):
+            continue
         move = moves.get(dest[0].objgen)
         if move is None:
             continue

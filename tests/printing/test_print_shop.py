@@ -60,6 +60,62 @@ def test_every_part_starts_on_a_recto(tmp_path: Path) -> None:
     assert firsts == [4, 10, 12]
 
 
+def test_a_page_centred_on_a_larger_sheet_looks_the_same_moved(tmp_path: Path) -> None:
+    """A page smaller than its sheet is drawn in the middle of it exactly as it was: its text and its
+    ruled lines (a repeating gradient: a pattern, laid in the page's own space, which must move with
+    the content) land where the page drawn moved as a whole (a form XObject) puts them."""
+    from PIL import Image, ImageChops
+    from weasyprint import HTML
+
+    from app.printing.render import pdf_bytes
+
+    html = ('<html lang="fr"><head><title>t</title><style>@page { size: 4in 4in; margin: 0.5in }'
+            '.lines { height: 1.5in; background: repeating-linear-gradient(to bottom, transparent 0, '
+            'transparent 6.65mm, #333 6.65mm, #333 7mm) } p { font: 12pt sans-serif; margin: 0 }</style></head>'
+            '<body><p>Écrivez ici.</p><div class="lines"></div></body></html>')
+    page = pdf_bytes(HTML(string=html).render(), "centred")
+    info = MergeInfo("t", "a", "s", "c", datetime(2026, 1, 1))
+    merge_pdfs([MergePart(page, sheet_mm=(6 * 25.4, 6 * 25.4))], tmp_path / "sheet.pdf", info)
+    merged = pikepdf.open(tmp_path / "sheet.pdf")
+    assert [float(v) for v in merged.pages[0].mediabox] == [0, 0, 432, 432]
+    # The reference: the page as one form XObject, moved by the 1 in margin (a form's patterns follow it).
+    source, reference = pikepdf.open(io.BytesIO(page)), pikepdf.new()
+    reference.add_blank_page(page_size=(432, 432))
+    form = reference.copy_foreign(source.pages[0].as_form_xobject())
+    reference.pages[0].obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fx=form))
+    reference.pages[0].obj.Contents = reference.make_stream(b"q 1 0 0 1 72 72 cm /Fx Do Q")
+    reference.save(tmp_path / "reference.pdf")
+    images = []
+    for name in ("reference", "sheet"):
+        subprocess.run(["pdftoppm", "-r", "72", "-gray", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+                       check=True)
+        images.append(Image.open(next(tmp_path.glob(f"{name}-*.pgm"))))
+    assert sum(v < 128 for v in images[0].tobytes()) > 500  # the lines and the text are really drawn
+    assert ImageChops.difference(*images).getbbox() is None
+
+
+def test_what_centred_pages_share_moves_once(tmp_path: Path) -> None:
+    """A link annotation (and its go-to action) listed on two centred pages moves by the margin once."""
+    source = pikepdf.new()
+    for _ in range(2):
+        source.add_blank_page(page_size=(288, 288))
+    first = source.pages[0].obj
+    target = pikepdf.Array([first, pikepdf.Name.XYZ, 10, 20, 0])
+    action = source.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.GoTo, D=target))
+    link = source.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                                                   Rect=pikepdf.Array([10, 20, 30, 40]), A=action))
+    for page in source.pages:
+        page.obj.Annots = pikepdf.Array([link])
+    buffer = io.BytesIO()
+    source.save(buffer)
+    info = MergeInfo("t", "a", "s", "c", datetime(2026, 1, 1))
+    merge_pdfs([MergePart(buffer.getvalue(), sheet_mm=(6 * 25.4, 6 * 25.4))], tmp_path / "m.pdf", info)
+    merged = pikepdf.open(tmp_path / "m.pdf")
+    (annot,) = {a.objgen: a for page in merged.pages for a in page.obj.Annots}.values()
+    assert [float(v) for v in annot.Rect] == [82, 92, 102, 112]
+    assert [float(v) for v in list(annot.A.D)[2:4]] == [82, 92]
+
+
 def test_a_merge_in_a_forked_process_writes_the_same_file(tmp_path: Path) -> None:
     parts = [MergePart(_pdf(3)), MergePart(_pdf(2), "b")]
     info = MergeInfo("t", "a", "s", "c", datetime(2026, 1, 1), group_bookmark="g")
