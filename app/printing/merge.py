@@ -48,6 +48,7 @@ class _Centring:
     patterns: dict[tuple[tuple[int, int], float, float], pikepdf.Object] = field(default_factory=dict)
     annotations: set[tuple[int, int]] = field(default_factory=set)
 
+
 #: URI prefix of a link to a named destination of another part (see the module docstring).
 DEST_LINK_PREFIX = "x-mallette-dest:"
 
