@@ -371,7 +371,7 @@ def _blank_like(out: Pdf) -> None:
     out.add_blank_page(page_size=(box[2] - box[0], box[3] - box[1]))
 
 
-def _elements(document: Dictionary) -> Iterator[Dictionary]:
+def structure_elements(document: Dictionary) -> Iterator[Dictionary]:
     """Every structure element under `document` (itself included), each once."""
     seen: set[tuple[int, int]] = set()
     stack: list[pikepdf.Object] = [document]
@@ -393,7 +393,7 @@ def _elements(document: Dictionary) -> Iterator[Dictionary]:
 def _table_scopes(document: Dictionary) -> None:
     """Give every table header cell its /Scope: Column in a header row (or a row of headers
     only), Row when it heads a row of data cells. WeasyPrint tags TH without it."""
-    for element in _elements(document):
+    for element in structure_elements(document):
         kids = element.get("/K")
         if element.get("/S") == Name.TR and kids is not None:
             cells = [k for k in (kids if isinstance(kids, Array) else [kids]) if isinstance(k, Dictionary)]
@@ -411,7 +411,7 @@ def _table_scopes(document: Dictionary) -> None:
 
 def _move_figure_boxes(document: Dictionary, moves: Moves) -> None:
     """Move the layout boxes (`/BBox`, user space) of the elements on a centred page with its content."""
-    for element in _elements(document):
+    for element in structure_elements(document):
         page = element.get("/Pg")
         move = moves.get(page.objgen) if isinstance(page, Dictionary) else None
         if move is None:

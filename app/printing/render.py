@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pydyf
 from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
@@ -199,8 +200,6 @@ def figure_boxes_in_user_space(document: Document, pdf: Any) -> None:
     elsewhere, or off the page, and the imposition and merge steps, which move the boxes with the
     content, would move wrong boxes. Here they become points from the bottom-left corner (at the zoom
     of 1 that `pdf_bytes` writes with: 0.75 pt a CSS px)."""
-    import pydyf
-
     heights = {reference: page.height * 0.75 for reference, page in zip(pdf.page_references, document.pages,
                                                                        strict=True)}
     for obj in pdf.objects:

@@ -14,6 +14,7 @@ from app.config import PROJECT_ROOT
 from app.kit import Kit
 from app.printing.decks import load_decks
 from app.printing.kit_builder import KitOptions
+from app.printing.merge import structure_elements
 
 PRINT_DIR = PROJECT_ROOT / "print"
 CARDS_DIR = PROJECT_ROOT / "cards"
@@ -91,22 +92,11 @@ def figure_boxes(pdf: pikepdf.Pdf) -> list[tuple[pikepdf.Page, list[float]]]:
     """Each tagged element's layout box (`/A` `/BBox`) with the page it is on (`/Pg`)."""
     pages = {page.obj.objgen: page for page in pdf.pages}
     found: list[tuple[pikepdf.Page, list[float]]] = []
-    seen: set[tuple[int, int]] = set()
-    stack: list[pikepdf.Object] = [pdf.Root.StructTreeRoot]
-    while stack:
-        element = stack.pop()
-        if isinstance(element, pikepdf.Array):
-            stack.extend(element)
-            continue
-        if not isinstance(element, pikepdf.Dictionary) or (element.is_indirect and element.objgen in seen):
-            continue
-        seen.add(element.objgen)
+    for element in structure_elements(pdf.Root.StructTreeRoot):
         attributes = element.get("/A")
         for attribute in attributes if isinstance(attributes, pikepdf.Array) else [attributes]:
             if isinstance(attribute, pikepdf.Dictionary) and "/BBox" in attribute:
                 page = element.get("/Pg")
                 assert isinstance(page, pikepdf.Dictionary), "a figure's box without its page"
                 found.append((pages[page.objgen], [float(v) for v in attribute.BBox]))
-        if element.get("/K") is not None:
-            stack.append(element.K)
     return found
