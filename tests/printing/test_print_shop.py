@@ -22,6 +22,7 @@ from weasyprint.formatting_structure import boxes
 
 from app.kit import Kit
 from app.kit.markdown import french_text
+from app.kit.schema import ItemType
 from app.printing.assembly import ForkedMerge
 from app.printing.booklet import BookletBuilder
 from app.printing.kit_builder import KitResult
@@ -327,3 +328,42 @@ def test_figure_boxes_frame_their_figures_on_every_kind_of_page(built_kit: KitRe
             dark = [sum(v < 128 for v in image.crop(box).tobytes()) / len(image.crop(box).tobytes())
                     for box in (area, margin)]
             assert 0.3 < dark[0] < 0.7 and dark[1] == 0, (path.name, page.index, area, dark)
+
+
+def test_worksheet_blanks_share_the_text_width(print_kit: Kit) -> None:
+    """The grid worksheets' "Visite / Date / Nom" blanks fill the text width, equal, the last one
+    ending on the right margin like the answer lines under it."""
+    builder = BookletBuilder(print_kit, base_url=BASE_URL, print_dir=PRINT_DIR)
+    meta = dict.fromkeys(("title", "author", "description", "keywords", "generator"), "t")
+    meta["date"] = "2026-01-01T00:00:00+00:00"
+    context = builder.body_context(meta=meta, sections=["grille"])
+    document = render_html(resources(PRINT_DIR), "booklet-body.html", context, "booklet.css")
+    rows: list[tuple[float, float, list[tuple[float, float]]]] = []
+
+    def walk(box: boxes.Box) -> None:
+        if box.element_tag == "div" and "fill-in" in (box.element.get("class") or "").split():
+            blanks: list[tuple[float, float]] = []
+
+            def spans(inner: boxes.Box) -> None:
+                if inner.element_tag == "span" and inner.element is not box.element:
+                    blanks.append((inner.border_box_x(), inner.border_box_x() + inner.border_width()))
+                    return
+                for child in getattr(inner, "children", ()):
+                    spans(child)
+
+            spans(box)
+            rows.append((box.content_box_x(), box.content_box_x() + box.width, blanks))
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    assert len(rows) == len(print_kit.by_type(ItemType.DIMENSION))
+    px = 96 / 25.4  # CSS px per mm
+    for left, right, blanks in rows:
+        assert len(blanks) == 3
+        assert abs(blanks[0][0] - left) < 0.2 * px
+        assert abs(blanks[-1][1] - right) < 0.2 * px, (blanks[-1][1] - right) / px
+        widths = [end - start for start, end in blanks]
+        assert max(widths) - min(widths) < 0.2 * px
