@@ -21,6 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory: configuration, database, content index, extensions and blueprints."""
     app = Flask(__name__, instance_relative_config=True, static_folder="web/static",
                 template_folder="web/templates")
+    from .web.ids import install_id_converter
+
+    install_id_converter(app.url_map)  # ids beyond 64 bits match no route (404), never a 500
     instance = Path(app.instance_path)
     app.config.from_mapping(config_module.defaults(instance))
     app.config.from_pyfile("config.py", silent=True)

@@ -27,6 +27,7 @@ from ..models import Community, Territory, User
 from .context import account, clock, engine
 from .domain_messages import accompaniment_message as message
 from .errors import error_response
+from .ids import parse_id
 from .labels import session_kind_label
 from .navigation import go
 from .rendering import render, wants_partial
@@ -211,10 +212,8 @@ def _act(accompaniment_id: int, action: Any, done: str) -> Response | BaseRespon
 
 
 def _version() -> int:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
-        return -1
+    version = parse_id(request.form.get("version"))
+    return -1 if version is None else version
 
 
 @bp.route("/accompagnements/<int:accompaniment_id>/etape", methods=["POST"])
@@ -256,7 +255,7 @@ def add_person(accompaniment_id: int) -> Response | BaseResponse:
             raise DomainError("role-invalid") from error
         community = request.form.get("community_id") or ""
         accompaniments.add_person(db, clock(), accompaniment, name=request.form.get("name", ""), role=role,
-                                  community_id=int(community) if community.isdigit() else None)
+                                  community_id=parse_id(community))
 
     return _act(accompaniment_id, act, _("Personne ajoutée."))
 
@@ -286,7 +285,8 @@ def add_facilitator(accompaniment_id: int) -> Response | BaseResponse:
     def act(db: Any, accompaniment: Any, user: User) -> None:
         _coordinator_only(user)
         raw = request.form.get("user_id", "")
-        member = db.get(User, int(raw)) if raw.isdigit() else None
+        user_id = parse_id(raw)
+        member = db.get(User, user_id) if user_id is not None else None
         if member is None:
             raise DomainError("user-unknown")
         accompaniments.add_member(db, clock(), accompaniment_id, member)

@@ -24,6 +24,7 @@ from .accompaniments import me
 from .auth import SignedIn
 from .context import clock, engine
 from .domain_messages import ACCOUNT_MESSAGES, account_message
+from .ids import parse_id
 from .limits import limiter
 from .rendering import render
 
@@ -81,7 +82,8 @@ def invite() -> Response:
     if email and "@" not in email:
         return _users_page(422, str(ACCOUNT_MESSAGES["email-invalid"]), form=dict(request.form))
     with write_session(engine()) as db:
-        found = db.get(Accompaniment, int(raw)) if raw.isdigit() else None
+        wanted_id = parse_id(raw)
+        found = db.get(Accompaniment, wanted_id) if wanted_id is not None else None
         accompaniment_id = found.id if found is not None else None
         issued = accounts.create_link(db, clock(), kind=LinkKind.INVITATION, created_by=user, role=role,
                                       email=email or None, accompaniment_id=accompaniment_id)
@@ -188,7 +190,7 @@ def reset_password(token: str) -> Response | BaseResponse:
 def applications_list() -> Response:
     """Every application, side by side (the chosen columns, or all new ones)."""
     coordinator()
-    wanted = {int(v) for v in request.args.getlist("comparer") if v.isdigit()}
+    wanted = {n for n in map(parse_id, request.args.getlist("comparer")) if n is not None}
     with read_session(engine()) as db:
         rows = applications.listing(db)
     compared = [a for a in rows if a.id in wanted] if wanted else [a for a in rows if a.status == "new"]

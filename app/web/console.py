@@ -23,6 +23,7 @@ from ..models import Meeting, Participant
 from ..printing.qr import qr_svg
 from . import live_updates as lu
 from .context import account, clock, engine
+from .ids import parse_id
 from .labels import PERSON_ROLE_LABELS
 
 bp = Blueprint("console", __name__)
@@ -110,7 +111,10 @@ def console_live(meeting_id: int) -> Response:
 
 def _int(name: str, default: int | None = None) -> int | None:
     raw = request.form.get(name, "")
-    return int(raw) if raw.lstrip("-").isdigit() and len(raw) < 10 else default
+    number = parse_id(raw.removeprefix("-"))
+    if number is None:
+        return default
+    return -number if raw.startswith("-") else number
 
 
 @bp.post("/seances/<int:meeting_id>/animer/<action>")
@@ -148,8 +152,9 @@ def act(meeting_id: int, action: str) -> BaseResponse:
                 assert fresh is not None
                 for verb in notes.MODERATION:
                     value = form.get(verb, "")
-                    if verb != "merge" and value.isdigit():
-                        notes.moderate(db, clock(), fresh, int(value), verb)
+                    note_id = parse_id(value)
+                    if verb != "merge" and note_id is not None:
+                        notes.moderate(db, clock(), fresh, note_id, verb)
                         break
                 else:
                     source, target = _int("source"), _int("into")

@@ -19,6 +19,7 @@ from ..facilitation.errors import DomainError, NotFound
 from . import htmx
 from .after_common import meeting_for, message
 from .context import clock, engine
+from .ids import parse_id
 from .rendering import render
 
 bp = Blueprint("debrief", __name__)
@@ -88,12 +89,12 @@ def update_cluster(meeting_id: int, cluster_id: int) -> Response | BaseResponse:
 @login_required
 def move(meeting_id: int) -> Response | BaseResponse:
     """Move the selected notes into a cluster (or out of any, with an empty choice)."""
-    try:
-        note_ids = [int(value) for value in request.form.getlist("note_ids") for value in value.split(",") if value]
-        target = request.form.get("cluster_id", "")
-        cluster_id = int(target) if target else None
-    except ValueError:
+    chosen = [parse_id(part) for value in request.form.getlist("note_ids") for part in value.split(",") if part]
+    target = request.form.get("cluster_id", "")
+    cluster_id = parse_id(target) if target else None
+    if None in chosen or (target and cluster_id is None):
         return _board_page(meeting_id, status=422, error=_("Choix de notes non valide."))
+    note_ids = [n for n in chosen if n is not None]
     if not note_ids:
         return _board_page(meeting_id, status=422, error=_("Cochez d'abord les notes à déplacer."))
     try:

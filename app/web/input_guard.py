@@ -22,39 +22,58 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def has_control_characters(value: Any) -> bool:
-    """True if a string, or any string inside lists and dicts (keys too), holds a forbidden character."""
-    if isinstance(value, str):
-        return FORBIDDEN.search(value) is not None
-    if isinstance(value, dict):
-        return any(has_control_characters(k) or has_control_characters(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_control_characters(v) for v in value)
+    """True if a string, or any string inside lists and dicts (keys too), holds a forbidden character
+    (walked without recursion: a body nested thousands deep is read like a flat one)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if FORBIDDEN.search(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
-def _request_has_control_characters() -> bool:
+#: What `_request_problem` finds wrong with a request.
+CONTROL_CHARACTER, UNREADABLE_JSON = "control-character", "unreadable-json"
+
+
+def _request_problem() -> str | None:
     if FORBIDDEN.search(request.path):
-        return True
+        return CONTROL_CHARACTER
     for key, value in request.args.items(multi=True):
         if FORBIDDEN.search(key) or FORBIDDEN.search(value):
-            return True
+            return CONTROL_CHARACTER
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for key, value in request.form.items(multi=True):
                 if FORBIDDEN.search(key) or FORBIDDEN.search(value):
-                    return True
+                    return CONTROL_CHARACTER
             if any(FORBIDDEN.search(f.filename or "") for f in request.files.values()):
-                return True
+                return CONTROL_CHARACTER
         elif request.is_json:
-            return has_control_characters(request.get_json(silent=True))
-    return False
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:  # nested deeper than the JSON parser goes
+                return UNREADABLE_JSON
+            if has_control_characters(body):
+                return CONTROL_CHARACTER
+    return None
 
 
 def refuse_control_characters() -> Response | None:
-    """before_request: 400 when the request carries a control character."""
-    if _request_has_control_characters():
+    """before_request: 400 when the request carries a control character, or a JSON body too deeply
+    nested to read."""
+    problem = _request_problem()
+    if problem == CONTROL_CHARACTER:
         return error_response(400, _("Caractère de contrôle non accepté (par exemple un caractère nul) : "
                                      "retirez-le et réessayez."))
+    if problem == UNREADABLE_JSON:
+        return error_response(400, _("Requête illisible : son contenu JSON est imbriqué trop profondément."))
     return None
 
 

@@ -24,6 +24,7 @@ from ..kit import ItemType
 from ..models import Meeting
 from .context import clock
 from .domain_messages import live_refusal
+from .ids import parse_id
 
 #: How often live screens ask for changes (milliseconds); bench/live.py uses the same.
 POLL_MS = 2000
@@ -105,8 +106,7 @@ def client_state() -> tuple[int | None, int | None]:
     """The version and wall epoch the polling screen has (`?v=&e=`), None when absent or bad."""
 
     def number(name: str) -> int | None:
-        raw = request.args.get(name, "")
-        return int(raw) if raw.isdigit() and len(raw) < 12 else None
+        return parse_id(request.args.get(name))
 
     return number("v"), number("e")
 

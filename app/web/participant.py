@@ -30,6 +30,7 @@ from ..facilitation.phone_state import PhoneState, phone_state
 from ..models import Community, Meeting, Participant
 from . import live_updates as lu
 from .context import clock, engine
+from .ids import parse_id
 from .labels import PERSON_ROLE_LABELS
 from .limits import client_address, limiter
 from .participant_session import current_participant, remember_participant
@@ -168,7 +169,7 @@ def join(code: str) -> Response | BaseResponse:
                 fresh = db.get(Meeting, meeting.id)
                 assert fresh is not None
                 _participant, token = joining.join(db, clock(), fresh, joining.JoinForm(
-                    form.name.data or "", form.role.data or "", int(community) if community.isdigit() else None))
+                    form.name.data or "", form.role.data or "", parse_id(community)))
             remember_participant(meeting, token)
             return redirect(url_for("participant.phone", meeting_uuid=meeting.uuid), code=303)
         except DomainError as refused:
@@ -395,8 +396,8 @@ def vote(meeting_uuid: str) -> Response | BaseResponse:
     """Give (`note`) or take back (`retirer`) a vote; the limit is checked on the server."""
     meeting, participant = _phone_participant(meeting_uuid)
     give, take = request.form.get("note", ""), request.form.get("retirer", "")
-    raw = give or take
-    if not raw.isdigit():
+    note_id = parse_id(give or take)
+    if note_id is None:
         abort(400)
     error = None
     with write_session(engine()) as db:
@@ -404,9 +405,9 @@ def vote(meeting_uuid: str) -> Response | BaseResponse:
         assert fresh is not None
         try:
             if give:
-                votes.vote(db, clock(), fresh, participant, int(raw))
+                votes.vote(db, clock(), fresh, participant, note_id)
             else:
-                votes.unvote(db, clock(), fresh, participant, int(raw))
+                votes.unvote(db, clock(), fresh, participant, note_id)
         except NotFound:
             abort(404)
         except DomainError as refused:
@@ -419,7 +420,7 @@ def vote(meeting_uuid: str) -> Response | BaseResponse:
         return redirect(url_for("participant.phone", meeting_uuid=meeting_uuid) + "#mur", code=303)
     context = _phone_context(meeting, participant)
     wall: notes.Wall = context["wall"]
-    changed = [n for n in wall.notes if n.id == int(raw)]
+    changed = [n for n in wall.notes if n.id == note_id]
     return render("live/phone.html", "live/_vote_result.html", status=422 if error else 200,
                   vote_error=error, changed=changed, with_csrf=True, **context)
 

@@ -24,6 +24,7 @@ from ..models import Meeting, Note, Participant
 from . import htmx
 from .after_common import message
 from .context import clock, engine
+from .ids import parse_id
 from .limits import limiter
 from .participant_session import current_participant
 from .rendering import render
@@ -70,10 +71,8 @@ def save_impression(meeting_uuid: str) -> Response | BaseResponse:
     text = request.form.get("text", "")
     consent = request.form.get("consent") == "on"
     send = request.form.get("action") == "send"
-    try:
-        base = int(request.form.get("version", "0"))
-    except ValueError:
-        base = -1
+    version = parse_id(request.form.get("version", "0"))
+    base = -1 if version is None else version
     try:
         with write_session(engine()) as db:
             impressions.save(db, clock(), meeting, participant, text=text, consent=consent,

@@ -24,6 +24,7 @@ from ..models import AgendaPdf, AgendaStep, JobStatus, Meeting
 from .accompaniments import me, message, parse_minutes
 from .context import clock, engine
 from .errors import error_response
+from .ids import parse_id
 from .navigation import go
 from .rendering import render, wants_partial
 
@@ -186,7 +187,7 @@ def add(meeting_id: int) -> Response | BaseResponse:
 
     def act(db: Any, meeting: Meeting) -> int | None:
         raw = request.form.get("half_day_id", "")
-        half_day = planning.get_half_day(db, meeting, int(raw) if raw.isdigit() else 0)
+        half_day = planning.get_half_day(db, meeting, parse_id(raw) or 0)
         address = (request.form.get("address") or "").strip()
         minutes_raw = (request.form.get("minutes") or "").strip()
         if address:
@@ -251,7 +252,7 @@ def request_pdf(meeting_id: int) -> Response | BaseResponse:
         half_day = None
         if raw:
             try:
-                half_day = planning.get_half_day(db, meeting, int(raw) if raw.isdigit() else 0)
+                half_day = planning.get_half_day(db, meeting, parse_id(raw) or 0)
             except DomainError as missing:
                 raise NotFound("half-day") from missing
         half_day_id = half_day.id if half_day else None

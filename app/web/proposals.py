@@ -22,6 +22,7 @@ from ..jobs import EXPORT_JOB, get_queue
 from ..models import Accompaniment, Community, JobStatus, Proposal, ProposalExport, Territory
 from .after_common import meeting_for, message
 from .context import account, clock, engine
+from .ids import parse_id
 from .rendering import render
 
 bp = Blueprint("proposals", __name__)
@@ -135,9 +136,8 @@ def request_export() -> BaseResponse:
     if not access.is_coordinator(user):
         abort(404)
     assert user is not None
-    try:
-        after = int(request.form.get("after", "0"))
-    except ValueError:
+    after = parse_id(request.form.get("after", "0"))
+    if after is None:
         abort(400)
     inserted = False
     with write_session(engine()) as db:
@@ -203,9 +203,8 @@ def review(proposal_id: int) -> Response:
 def update(proposal_id: int) -> Response | BaseResponse:
     """Save the coordinator's edit, or publish / decline (`action`)."""
     action = request.form.get("action", "save")
-    try:
-        base = int(request.form.get("version", ""))
-    except ValueError:
+    base = parse_id(request.form.get("version"))
+    if base is None:
         abort(400)
     user = account()
     assert user is not None

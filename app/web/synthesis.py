@@ -21,6 +21,7 @@ from ..facilitation.errors import DomainError, NotFound
 from ..models import Meeting, Synthesis
 from .after_common import meeting_for, message
 from .context import account, clock, engine
+from .ids import parse_id
 from .limits import limiter
 from .rendering import render
 
@@ -78,9 +79,8 @@ def start(meeting_id: int) -> BaseResponse:
 def save(meeting_id: int) -> Response | BaseResponse:
     """Save the four regards as a new version (conditional on the version the editor started from)."""
     typed = _texts()
-    try:
-        base = int(request.form.get("base_version", ""))
-    except ValueError:
+    base = parse_id(request.form.get("base_version"))
+    if base is None:
         abort(400)
     user = account()
     assert user is not None
@@ -153,9 +153,8 @@ def make_link(meeting_id: int, party: str) -> Response:
 def record_in_person(meeting_id: int) -> Response | BaseResponse:
     """Record an approval a party gave in person (meeting, paper), on its behalf, on the latest version."""
     typed = {name: request.form.get(name, "") for name in ("party", "approver_name", "given_on", "note")}
-    try:
-        number = int(request.form.get("version", ""))
-    except ValueError:
+    number = parse_id(request.form.get("version"))
+    if number is None:
         abort(400)
     user = account()
     assert user is not None
@@ -222,9 +221,8 @@ def answer(token: str) -> Response | BaseResponse:
     if choice not in {d.value for d in ValidationDecision}:
         return _validation_page(token, status=422, error=_("Choisissez : approuver, ou demander des modifications."),
                                 typed_name=name, typed_comment=comment)
-    try:
-        number = int(request.form.get("version", ""))
-    except ValueError:
+    number = parse_id(request.form.get("version"))
+    if number is None:
         abort(400)
     try:
         with write_session(engine()) as db:
