@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 
 from ..clock import Clock
 from ..db import bump_version, upsert
-from ..models import Cluster, ClusterNote, Meeting, Note, Vote
-from .enums import Regard
+from ..models import Cluster, ClusterNote, Meeting, Note, Participant, Vote
+from .enums import MeetingStatus, Regard
 from .errors import DomainError, NotFound
+from .notes import participant_viewer, visible_to
 from .texts import checked_text
 
 NAME_LIMIT = 160
@@ -79,11 +80,21 @@ def vote_counts(session: Session, meeting_id: int) -> dict[int, int]:
     return {int(note_id): int(count) for note_id, count in rows}
 
 
-def board(session: Session, meeting_id: int) -> Board:
-    """The debrief board of a session."""
-    ordered = _visible_notes(meeting_id).order_by(col(Note.created_at), col(Note.id))
-    notes: list[Note] = list(session.exec(ordered).all())
-    votes = vote_counts(session, meeting_id)
+def board(session: Session, meeting_id: int, *, shown_to: Participant | None = None) -> Board:
+    """The debrief board of a session; with `shown_to`, as that participant may see it while the
+    session runs (the board can be made during it): only the notes their wall shows them (none of a
+    dimension the facilitator has not revealed yet), and vote counts once votes are revealed."""
+    query = _visible_notes(meeting_id)
+    counted = True
+    if shown_to is not None:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise NotFound("meeting")
+        if meeting.status == MeetingStatus.LIVE:
+            query = query.where(visible_to(meeting, participant_viewer(shown_to)))
+            counted = meeting.votes_revealed
+    notes: list[Note] = list(session.exec(query.order_by(col(Note.created_at), col(Note.id))).all())
+    votes = vote_counts(session, meeting_id) if counted else {}
     placed = dict(session.exec(select(ClusterNote.note_id, ClusterNote.cluster_id)
                                .where(ClusterNote.meeting_id == meeting_id)).all())
     clusters = session.exec(select(Cluster).where(Cluster.meeting_id == meeting_id)

@@ -328,7 +328,10 @@ class Wall:
     hidden_counts: dict[str, int]  # notes per dimension the viewer may not read yet
 
 
-def _visible(meeting: Meeting, viewer: Viewer) -> Any:
+def visible_to(meeting: Meeting, viewer: Viewer) -> Any:
+    """The condition on `Note` for the notes of `meeting` that `viewer` may read: not deleted nor
+    merged; for anyone but the facilitator, not moderated and, while notes are hidden, in a revealed
+    dimension (a participant reads their own notes too)."""
     base = and_(col(Note.deleted_at).is_(None), col(Note.merged_into_id).is_(None))
     if viewer.kind == "facilitator":
         return base
@@ -377,7 +380,7 @@ def wall(db: Session, meeting: Meeting, viewer: Viewer, since: int | None = None
     version = meeting.version
     columns = (col(Note.id), col(Note.uuid), col(Note.dimension_id), col(Note.question_id), col(Note.text),
                col(Note.participant_id), col(Note.hidden), col(Note.created_version), col(Note.changed_version))
-    query = select(*columns).where(col(Note.meeting_id) == meeting.id, _visible(meeting, viewer),
+    query = select(*columns).where(col(Note.meeting_id) == meeting.id, visible_to(meeting, viewer),
                                    col(Note.changed_version) <= version)
     if since is not None:
         query = query.where(col(Note.changed_version) > since)
@@ -448,7 +451,7 @@ def _hidden_counts(db: Session, meeting: Meeting, viewer: Viewer) -> dict[str, i
         for dimension, count in db.execute(
             select(col(Note.dimension_id), func.count()).where(
                 col(Note.meeting_id) == meeting.id, col(Note.deleted_at).is_(None),
-                col(Note.merged_into_id).is_(None), col(Note.hidden).is_(False), ~_visible(meeting, viewer),
+                col(Note.merged_into_id).is_(None), col(Note.hidden).is_(False), ~visible_to(meeting, viewer),
                 col(Note.changed_version) <= version)
             .group_by(col(Note.dimension_id))
         ):

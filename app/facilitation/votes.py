@@ -16,7 +16,7 @@ from ..db import insert_once
 from ..models import Meeting, Note, Participant, Vote, new_uuid
 from .enums import MeetingStatus
 from .errors import DomainError, NotFound
-from .notes import _visible, bump, participant_viewer
+from .notes import bump, participant_viewer, visible_to
 
 
 def _lock(db: Session, participant: Participant) -> None:
@@ -48,7 +48,7 @@ def ballot(db: Session, participant_id: int) -> tuple[set[int], int]:
 def _note_for(db: Session, meeting: Meeting, participant: Participant, note_id: int) -> Note:
     note = db.exec(select(Note).where(  # type: ignore[call-overload]
         col(Note.id) == note_id, col(Note.meeting_id) == meeting.id,
-        _visible(meeting, participant_viewer(participant)))).scalars().first()
+        visible_to(meeting, participant_viewer(participant)))).scalars().first()
     if note is None:
         raise NotFound("note")
     return note

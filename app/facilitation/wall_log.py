@@ -18,7 +18,7 @@ A session whose wall epoch grew (a reveal, moderation, a deletion) is read again
 database restored under a running server needs the server restarted, as its screens do. Copies
 belong to one engine (one database) and die with it; at most `MAX_SESSIONS` per engine are kept.
 
-Visibility is decided here the way `notes._visible` decides it in SQL; the facilitator's console,
+Visibility is decided here the way `notes.visible_to` decides it in SQL; the facilitator's console,
 which also needs authors and merged texts, reads the database as before.
 """
 

@@ -90,7 +90,7 @@ def board(meeting_uuid: str) -> Response:
     """The debrief result as the participants see it on their phones (read-only)."""
     meeting, participant = _load(meeting_uuid)
     with read_session(engine()) as db:
-        result = debrief.board(db, meeting.id or 0)
+        result = debrief.board(db, meeting.id or 0, shown_to=participant)
     return render("after/participant_board.html", "after/_participant_board.html", meeting=meeting,
                   participant=participant, board=result, title=_("Bilan de la séance"))
 

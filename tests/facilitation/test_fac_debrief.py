@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from after_factory import make_session
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from app.clock import FrozenClock
 from app.db import read_session, write_session
 from app.facilitation import debrief, impressions
+from app.facilitation.enums import MeetingStatus
 from app.facilitation.errors import DomainError, NotFound
-from app.models import Meeting, Participant
+from app.models import Meeting, Note, Participant
 
 
 def test_clusters_within_and_across_dimensions(engine: Engine) -> None:
@@ -53,6 +55,53 @@ def test_clusters_within_and_across_dimensions(engine: Engine) -> None:
         board = debrief.board(db, made.meeting_id)
     assert len(board.clusters) == 1 and sum(len(v) for v in board.loose.values()) == 11
 
+
+
+def test_a_participant_sees_on_the_board_only_what_their_wall_shows(engine: Engine) -> None:
+    """A board made while the session runs hides, from a participant, the others' notes of a dimension
+    not yet revealed, and the vote counts until votes are revealed; once closed, it is the result."""
+    clock = FrozenClock()
+    made = make_session(engine, notes=8, participants=2)
+    with write_session(engine) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        assert meeting is not None
+        meeting.status, meeting.closed_at = MeetingStatus.LIVE, None
+        meeting.notes_hidden, meeting.votes_revealed, meeting.revealed_dimensions = True, False, []
+        db.add(meeting)
+        db.flush()
+        everything = debrief.create_cluster(db, clock, meeting, "Tout")
+        debrief.move_notes(db, clock, meeting, made.note_ids, everything.id)
+        me = db.get(Participant, made.participant_ids[0])
+        assert me is not None
+        db.expunge(me)
+        notes = {n.id or 0: (n.participant_id, n.dimension_id)
+                 for n in db.exec(select(Note).where(Note.meeting_id == made.meeting_id)).all()}
+        mine = {i for i, (author, _dimension) in notes.items() if author == me.id}
+        first_dimension = notes[made.note_ids[1]][1]  # a note of the other participant
+
+    def seen() -> tuple[set[int], int]:
+        with read_session(engine) as db:
+            board = debrief.board(db, made.meeting_id, shown_to=me)
+        return {item.note.id or 0 for c in board.clusters for item in c.notes}, sum(c.votes for c in board.clusters)
+
+    def change(**values: object) -> None:
+        with write_session(engine) as db:
+            meeting = db.get(Meeting, made.meeting_id)
+            assert meeting is not None
+            for name, value in values.items():
+                setattr(meeting, name, value)
+            db.add(meeting)
+
+    assert seen() == (mine, 0)
+    change(revealed_dimensions=[first_dimension])
+    revealed = {i for i, (_author, dimension) in notes.items() if dimension == first_dimension}
+    assert seen() == (mine | revealed, 0) and revealed - mine
+    change(votes_revealed=True)
+    assert seen()[1] > 0
+    change(status=MeetingStatus.CLOSED, votes_revealed=False)
+    assert seen()[0] == set(made.note_ids)
+    with read_session(engine) as db:  # the facilitator's board, live or not, shows every note
+        assert debrief.board(db, made.meeting_id).note_count == 8
 
 def test_impression_drafts_conflicts_send_and_follow_up(engine: Engine) -> None:
     clock = FrozenClock()
