@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -212,16 +213,25 @@ CSV_COLUMNS = ["note", "dimension", "question", "carte", "texte", "votes", "grou
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: A formula's first character right after a separator some spreadsheet may split at (";" is the
+#: French default, the comma and tab others): that spreadsheet would start a cell with it.
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([,;\t]\s*)(?=[=+\-@])")
+
+
 def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
+    """A CSV cell that a spreadsheet will not run as a formula, whatever separator it splits lines at:
+    an apostrophe before a formula's first character at the start and after any `,` `;` or tab."""
     text = "" if value is None else str(value)
+    text = _FORMULA_AFTER_SEPARATOR.sub(r"\1'", text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def notes_csv(data: ReportData) -> str:
-    """The session's notes as CSV (one row per note, formulas neutralised)."""
+    """The session's notes as CSV (one row per note, formulas neutralised). Every cell is quoted, so
+    that a spreadsheet splitting lines at another separator than the comma (";" in French ones)
+    still reads each note as one cell, never its text after a ";" as a cell of its own."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     for rows in data.notes_by_dimension.values():
         for row in rows:

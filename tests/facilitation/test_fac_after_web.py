@@ -252,7 +252,7 @@ def test_report_pdf_and_exports_are_inert(app: Flask, client: FlaskClient, made:
     page = client.get(f"/seances/{made.meeting_id}/rapport")
     assert page.status_code == 200 and "Préparer le rapport (PDF)" in page.get_data(as_text=True)
     csv_text = client.get(f"/seances/{made.meeting_id}/notes.csv").get_data(as_text=True)
-    assert csv_text.startswith("\ufeffnote,dimension") and "x" * 10_000 in csv_text
+    assert csv_text.startswith("\ufeff\"note\",\"dimension\"") and "x" * 10_000 in csv_text
     data = json.loads(client.get(f"/seances/{made.meeting_id}/seance.json").get_data(as_text=True))
     assert {n["texte"] for n in data["notes"]} == set(HOSTILE)
     assert data["notes_impression"]["partagees"] == []  # none shared yet

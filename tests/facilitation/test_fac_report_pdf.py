@@ -3,6 +3,7 @@ no attachment, no link that was not meant; consent respected."""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import subprocess
@@ -140,12 +141,22 @@ def _struct_nodes(node: pikepdf.Object) -> list[pikepdf.Dictionary]:
 
 
 def test_csv_neutralises_formulas(engine: Engine) -> None:
-    made = make_session(engine, texts=["=HYPERLINK(\"https://evil.example\")", "+1", "ordinaire"], notes=3)
+    texts = ["=HYPERLINK(\"https://evil.example\")", "+1", "ordinaire", "ok;=cmd|' /C calc'!A0;",
+             "a\t-2+3", 'x","=1+1']
+    made = make_session(engine, texts=texts, notes=len(texts))
     with read_session(engine) as db:
         meeting = db.get(Meeting, made.meeting_id)
         assert meeting is not None
         csv_text = reporting.notes_csv(reporting.gather(db, meeting))
-    assert "'=HYPERLINK" in csv_text and ",'+1," in csv_text and ",ordinaire," in csv_text
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    column = rows[0].index("texte")
+    assert sorted(r[column] for r in rows[1:]) == sorted([
+        "'=HYPERLINK(\"https://evil.example\")", "'+1", "ordinaire", "ok;'=cmd|' /C calc'!A0;", "a\t'-2+3",
+        'x","=1+1'])
+    # A spreadsheet reading ";" or tab as the separator sees no cell that starts a formula either.
+    for separator in (",", ";", "\t"):
+        cells = [cell for row in csv.reader(io.StringIO(csv_text), delimiter=separator) for cell in row]
+        assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")], separator
 
 
 def test_emoji_print_as_glyphs_of_the_shipped_font(tmp_path: Path) -> None:
