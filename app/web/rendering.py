@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, g, make_response, render_template, request
+from flask import Response, g, make_response, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -147,7 +147,9 @@ def cached_page(*parts: Callable[[], str]) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if _signed_in():  # the page shows the account: never cached, never served from the cache
+            if _signed_in() or session.get("_flashes"):
+                # The page shows the account, or a message for this visitor only (e.g. "signed
+                # out"): never cached, never served from the cache.
                 return view(*args, **kwargs)
             key = (
                 view.__name__,

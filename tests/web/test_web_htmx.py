@@ -96,6 +96,22 @@ def test_vendored_assets_are_served(client: FlaskClient) -> None:
         assert b"url(\"fonts/" in css.data and b"http" not in css.data
 
 
+
+def test_a_visitors_message_never_reaches_the_page_cache(app: Flask) -> None:
+    """A page shown with a message for one visitor (here "signed out") is not cached for the others,
+    before or after: each sees its own messages only."""
+    warm, leaving, other = app.test_client(), app.test_client(), app.test_client()
+    assert warm.get("/glossaire?u=1").status_code == 200  # cached without a message
+    with leaving.session_transaction() as cookie:
+        cookie["_flashes"] = [("success", "Vous êtes déconnecté·e.")]
+    assert "Vous êtes déconnecté·e." in leaving.get("/glossaire?u=1").get_data(as_text=True)
+    with leaving.session_transaction() as cookie:
+        cookie["_flashes"] = [("success", "Vous êtes déconnecté·e.")]
+    assert "Vous êtes déconnecté·e." in leaving.get("/glossaire?u=2").get_data(as_text=True)
+    for url in ("/glossaire?u=1", "/glossaire?u=2"):
+        assert "déconnecté" not in other.get(url).get_data(as_text=True), url
+    assert "déconnecté" not in leaving.get("/glossaire?u=2").get_data(as_text=True)  # shown once
+
 def test_cached_pages_answer_conditional_requests(client: FlaskClient) -> None:
     first = client.get("/r/dim-cooperation")
     etag = first.headers["ETag"]
