@@ -11,7 +11,7 @@ because the second finds that the step it saw is no longer the current one.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,8 +179,12 @@ def timer_action(db: Session, clock: Clock, meeting_id: int, action: str, minute
     return _change(db, meeting_id, decide)
 
 
-def reveal(db: Session, clock: Clock, meeting_id: int, dimension_id: str, shown: bool = True) -> Meeting:
-    """Reveal a grid dimension's notes to every participant (or hide them again)."""
+def reveal(db: Session, clock: Clock, meeting_id: int, dimension_id: str, shown: bool = True, *,
+           dimensions: Collection[str]) -> Meeting:
+    """Reveal a grid dimension's notes to every participant (or hide them again); `dimensions` are
+    the grid's (any other id is `DomainError('bad-dimension')`)."""
+    if dimension_id not in dimensions:
+        raise DomainError("bad-dimension")
 
     def decide(meeting: Meeting) -> dict[str, Any] | None:
         _require_live(meeting)

@@ -136,7 +136,8 @@ def act(meeting_id: int, action: str) -> BaseResponse:
             elif action == "minuteur":
                 live.timer_action(db, clock(), meeting_id, form.get("do", ""), _int("minutes", 0) or 0)
             elif action == "reveler":
-                live.reveal(db, clock(), meeting_id, form.get("dimension", ""), form.get("shown", "1") == "1")
+                live.reveal(db, clock(), meeting_id, form.get("dimension", ""), form.get("shown", "1") == "1",
+                            dimensions=lu.dimension_ids())
                 anchor = "#mur"
             elif action == "posture":
                 chosen = form.get("posture")

@@ -128,8 +128,13 @@ def test_reveal_and_postures(engine: Engine) -> None:
     clock = FrozenClock()
     plan = _start(engine, clock)
     with write_session(engine) as db:
-        m = live.reveal(db, clock, plan.meeting_id, DIMENSIONS[0])
+        m = live.reveal(db, clock, plan.meeting_id, DIMENSIONS[0], dimensions=DIMENSIONS)
         assert m.revealed_dimensions == [DIMENSIONS[0]] and m.wall_epoch == 2
+        for made_up in ("dim-inconnue", "x" * 900_000, ""):  # only the grid's dimensions are stored
+            with pytest.raises(DomainError) as refused:
+                live.reveal(db, clock, plan.meeting_id, made_up, dimensions=DIMENSIONS)
+            assert refused.value.code == "bad-dimension"
+        assert db.get(Meeting, plan.meeting_id).revealed_dimensions == [DIMENSIONS[0]]  # type: ignore[union-attr]
         m = live.show_posture(db, clock, plan.meeting_id, candidates=POSTURES, rng=random.Random(1))
         first = m.shown_posture_id
         m = live.show_posture(db, clock, plan.meeting_id, candidates=POSTURES, rng=random.Random(1))
@@ -246,7 +251,7 @@ def test_hidden_notes_and_deltas(engine: Engine) -> None:
         assert len(notes.wall(db, meeting, notes.FACILITATOR).notes) == 2
         seen = meeting.version
     with write_session(engine) as db:
-        live.reveal(db, clock, plan.meeting_id, DIMENSIONS[0])
+        live.reveal(db, clock, plan.meeting_id, DIMENSIONS[0], dimensions=DIMENSIONS)
     _post(engine, clock, plan.meeting_id, alice, "key-alice-003", "Encore la coopération", DIMENSIONS[0])
     with read_session(engine) as db:
         meeting = db.get(Meeting, plan.meeting_id)

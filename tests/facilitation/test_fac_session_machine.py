@@ -257,7 +257,7 @@ class LiveSession(RuleBasedStateMachine):
     def reveal(self, dimension: str, shown: bool) -> None:
         with write_session(self.engine) as db:
             try:
-                live.reveal(db, self.clock, self.meeting_id, dimension, shown)
+                live.reveal(db, self.clock, self.meeting_id, dimension, shown, dimensions=DIMENSIONS)
             except DomainError:
                 assert not self.model.live
                 return
