@@ -1,11 +1,14 @@
 """Rate limits (Flask-Limiter), counted in one place for every worker.
 
-On a laptop the counters live in the process (`memory://`, one gunicorn worker group is fine for a
-room); hosted, `REDIS_URL` makes every worker share them. Limits are declared on the views that
+On a laptop the counters live in a SQLite file beside the database, which every gunicorn worker of
+the machine shares (`limit_storage.py`); hosted, `REDIS_URL` makes every worker of every machine
+share them. Limits are declared on the views that
 need them (sign-in, join codes, public forms); nothing is limited by default.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -20,9 +23,22 @@ limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=Tr
 
 
 def init_limits(app: Flask) -> None:
-    """Point the limiter at Redis when `REDIS_URL` is set, else at process memory."""
+    """Point the limiter at Redis when `REDIS_URL` is set, else at a SQLite file every worker of
+    this machine shares (`limit_storage.py`); tests count in process memory unless they say."""
+    from . import limit_storage  # registers the storage scheme with `limits`
+
     redis_url = app.config.get("REDIS_URL")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    if redis_url:
+        default = redis_url
+    elif app.testing:
+        default = "memory://"
+    else:
+        default = limit_storage.storage_uri(Path(app.config.get("LIMITS_FILE") or limit_storage.default_limits_file(
+            str(app.config["DATABASE_URL"]), Path(app.instance_path))))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", default)
+    # A storage that fails (a full disk, a broken file) lets the request through and logs it,
+    # rather than answering 500.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

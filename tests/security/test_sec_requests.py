@@ -7,12 +7,14 @@ across workers sharing Redis), and SSRF or local-file reads through PDF renderin
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -219,6 +221,43 @@ def test_join_throttling_holds_across_workers_sharing_redis(tmp_path: Path) -> N
         for worker in workers:
             worker.extensions["mallette"].engine.dispose()
 
+
+
+def _join_with(url: str, limits: str, codes: list[str], answers: Any) -> None:
+    """A web worker of its own (a forked process): try `codes`, put the statuses in `answers`."""
+    worker = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "RATELIMIT_STORAGE_URI": limits,
+                         "BUILD_DIR": "/nonexistent", "PREBUILD_DEFAULT_KIT": False})
+    client = worker.test_client()
+    answers.put([client.get(f"/rejoindre/{code}").status_code for code in codes])
+
+
+def test_join_throttling_holds_across_worker_processes_without_redis(tmp_path: Path) -> None:
+    """Without Redis, the limits live in a SQLite file beside the database that every worker
+    process shares: 70 wrong codes from one address over two workers meet the 60 a minute."""
+    from sqlite_template import sqlite_copy
+
+    from app.web.limit_storage import storage_uri
+
+    url = sqlite_copy(tmp_path / "shared.sqlite3", PROJECT_ROOT / "kit_content")
+    served = create_app({"SECRET_KEY": "test", "DATABASE_URL": url, "BUILD_DIR": str(tmp_path / "builds"),
+                         "PREBUILD_DEFAULT_KIT": False})  # as `mallette serve` makes it
+    limits = served.config["RATELIMIT_STORAGE_URI"]
+    assert limits == storage_uri(tmp_path / "shared.limits.sqlite3")
+    try:
+        world = live_world(served)
+    finally:
+        served.extensions["mallette"].engine.dispose()
+    codes = list(_wrong_codes(70, world.code))
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    workers = [context.Process(target=_join_with, args=(url, limits, codes[i::2], answers)) for i in range(2)]
+    for worker in workers:
+        worker.start()
+    statuses = [status for _ in workers for status in answers.get(timeout=120)]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert len(statuses) == 70 and set(statuses) == {404, 429}
+    assert statuses.count(429) == 10  # 60 failures in all, not 60 per worker
 
 # -- SSRF and local files through PDF rendering ---------------------------------------------------------
 
