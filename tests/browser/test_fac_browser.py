@@ -100,6 +100,10 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     coord_ctx, page = context()
     page.goto(base + "/connexion")
     page.get_by_label("Adresse e-mail").fill("coord@example.org")
+    page.get_by_label("Mot de passe").fill("wrong horse battery")  # a typo first: the form answers in place
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("alert").filter(has_text="mot de passe incorrect").wait_for()
+    assert page.get_by_label("Adresse e-mail").input_value() == "coord@example.org"
     page.get_by_label("Mot de passe").fill("correct horse battery")
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(base + "/")
