@@ -10,6 +10,7 @@ import pytest
 from conftest import LiveServer
 from factools import TEST_PASSWORD, create_user
 from live_factory import planned_session
+from playwright.sync_api import expect
 from sqlmodel import func, select
 
 from app.db import read_session
@@ -112,6 +113,21 @@ def test_a_whole_live_session(browser, live_server: LiveServer) -> None:  # type
         assert db.exec(select(func.count()).select_from(Note).where(Note.text == form["text"])).one() == 1
         assert db.exec(select(func.count()).select_from(Participant)).one() == 3
 
+    # Bob's wifi drops as he sends a note: his form and text stay, with a message; back online, the
+    # same button sends it, once, and the message goes.
+    bob, dropped = phones["Bob"], "Un tiers-lieu pour la coopération"
+    bob.fill("#text", dropped)
+    bob.context.set_offline(True)
+    bob.click("#note-form button[type=submit]")
+    bob.locator("#note-form [data-network-message][role=alert]", has_text="Connexion impossible").wait_for()
+    assert bob.input_value("#text") == dropped
+    bob.context.set_offline(False)
+    bob.click("#note-form button[type=submit]")
+    expect(bob.locator("#text")).to_have_value("")
+    expect(bob.locator("[data-network-message]")).to_have_count(0)
+    with read_session(engine) as db:
+        assert db.exec(select(func.count()).select_from(Note).where(Note.text == dropped)).one() == 1
+
     # Hidden until revealed: Bob's browser, up to date with the session, never received Alice's text.
     with read_session(engine) as db:
         version = db.get(Meeting, plan.meeting_id).version  # type: ignore[union-attr]
@@ -129,7 +145,6 @@ def test_a_whole_live_session(browser, live_server: LiveServer) -> None:  # type
         screen.wait_for_selector("text=Une épicerie solidaire partagée")
 
     # Bob votes up to his limit (2), then once more: refused by the server.
-    bob = phones["Bob"]
     for text in ("Note de Alice sur la coopération", "Note de Carol sur la coopération"):
         bob.locator("li.note", has_text=text).locator("button.vote").click()
         bob.locator("li.note", has_text=text).locator("button.vote-on").wait_for()

@@ -12,16 +12,36 @@
     return box;
   }
 
-  // Network failures and timeouts get a message in the region that asked (HTTP errors are swapped
-  // in by htmx itself, see the htmx-config meta tag).
+  // Network failures and timeouts get a message just before the form or element that asked, which
+  // stays as it was: what was typed is kept and can be sent again (a note's key makes the retry
+  // count once). The message goes at the next answer from there. HTTP errors are swapped in by
+  // htmx itself (see the htmx-config meta tag).
+  function asker(event) {
+    var source = event.detail && (event.detail.elt || event.detail.target);
+    if (!source || !source.parentNode) { return null; }
+    return (source.closest && source.closest("form")) || source;
+  }
+  function previousMessage(element) {
+    var previous = element.previousElementSibling;
+    return previous && previous.hasAttribute("data-network-message") ? previous : null;
+  }
   function onFailure(event) {
-    var target = event.detail && event.detail.target;
-    if (!target) { return; }
-    var text = document.body.getAttribute("data-network-error") || "Network error";
-    target.replaceChildren(message(text));
+    var element = asker(event);
+    if (!element || !element.parentNode) { return; }
+    var old = previousMessage(element);
+    if (old) { old.remove(); }
+    var box = message(document.body.getAttribute("data-network-error") || "Network error");
+    box.setAttribute("data-network-message", "");
+    element.parentNode.insertBefore(box, element);
   }
   document.addEventListener("htmx:sendError", onFailure);
   document.addEventListener("htmx:timeout", onFailure);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.failed) { return; }
+    var element = asker(event);
+    var old = element && element.isConnected && previousMessage(element);
+    if (old) { old.remove(); }
+  });
 
   // After a form swaps in a region that asks for it (the kit's progress), focus moves there instead of
   // falling to <body>; the live region inside announces the progress and the files.
