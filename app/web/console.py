@@ -95,6 +95,17 @@ def console(meeting_id: int) -> Response:
                   **_context(meeting_id, notes.FACILITATOR))
 
 
+@bp.get("/seances/<int:meeting_id>/animer/cloturer")
+@login_required
+def confirm_close(meeting_id: int) -> Response:
+    """Ask before closing: a closed session cannot be reopened and its code stops working."""
+    from .rendering import render
+
+    meeting = _meeting(meeting_id)
+    return render("live/close.html", "live/_close.html", with_csrf=True, meeting=meeting,
+                  title=_("Clore la séance ?"))
+
+
 @bp.get("/seances/<int:meeting_id>/animer/live")
 @login_required
 def console_live(meeting_id: int) -> Response:
@@ -164,6 +175,8 @@ def act(meeting_id: int, action: str) -> BaseResponse:
                     notes.moderate(db, clock(), fresh, source, "merge", into_id=target)
                 anchor = "#mur"
             elif action == "cloturer":
+                if form.get("confirm") != "1":  # only from the confirmation page
+                    return redirect(url_for("console.confirm_close", meeting_id=meeting_id), code=303)
                 live.close(db, clock(), meeting_id)
             else:
                 abort(404)

@@ -127,9 +127,16 @@ def test_whole_flow_over_http(app: Flask, client: FlaskClient, make_user, login)
     with read_session(_engine(app)) as db:
         assert db.get(Note, note_id).text == "Un local partagé"  # type: ignore[union-attr]
 
-    # Closing: the code expires, phones keep reading but cannot post.
+    # Closing asks first (the console links to a confirmation page; a post without it only leads
+    # there); then the code expires, phones keep reading but cannot post.
     token = form_token(client, console)
-    client.post(f"{console}/cloturer", data={"csrf_token": token})
+    assert f'href="{console}/cloturer"' in client.get(console).get_data(as_text=True)
+    unconfirmed = client.post(f"{console}/cloturer", data={"csrf_token": token})
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["Location"].endswith(f"{console}/cloturer")
+    assert app.test_client().get(f"/rejoindre/{code}").status_code == 200  # still open
+    page = client.get(f"{console}/cloturer").get_data(as_text=True)
+    assert "ne peut pas être rouverte" in page and 'name="confirm" value="1"' in page
+    client.post(f"{console}/cloturer", data={"csrf_token": token, "confirm": "1"})
     late = app.test_client().get(f"/rejoindre/{code}")
     assert late.status_code == 410 and "terminée" in late.get_data(as_text=True)
 
