@@ -146,11 +146,18 @@ def gather(session: Session, meeting: Meeting) -> ReportData:
     if ids:
         communities.update({c.id: c.name for c in session.exec(select(Community).where(col(Community.id).in_(ids)))})
     territory = session.get(Territory, accompaniment.territory_id) if accompaniment.territory_id else None
-    halves = {h.id: h.title for h in session.exec(select(HalfDay).where(HalfDay.meeting_id == meeting.id))}
+    halves = {h.id: h for h in session.exec(select(HalfDay).where(HalfDay.meeting_id == meeting.id))}
+
+    def in_agenda_order(step: AgendaStep) -> tuple[int, int, int, int]:
+        """Half-day by half-day as planned (a step's position counts within its half-day)."""
+        half = halves.get(step.half_day_id)
+        return (half.position if half else -1, half.id or 0 if half else 0, step.position, step.id or 0)
+
     steps = [
-        StepRow(s.title, halves.get(s.half_day_id, ""), s.planned_minutes, _minutes(s), s.actual_start)
-        for s in session.exec(select(AgendaStep).where(AgendaStep.meeting_id == meeting.id)
-                              .order_by(col(AgendaStep.position), col(AgendaStep.id)))
+        StepRow(s.title, halves[s.half_day_id].title if s.half_day_id in halves else "", s.planned_minutes,
+                _minutes(s), s.actual_start)
+        for s in sorted(session.exec(select(AgendaStep).where(AgendaStep.meeting_id == meeting.id)).all(),
+                        key=in_agenda_order)
     ]
     people: dict[str, CommunityPeople] = {}
     for person in participants:

@@ -20,7 +20,7 @@ from app.db import read_session, write_session
 from app.facilitation import debrief, impressions, reporting, synthesis
 from app.facilitation.enums import Regard, ValidationDecision, ValidationParty
 from app.kit import Kit
-from app.models import Meeting, Participant, Synthesis, User
+from app.models import AgendaStep, HalfDay, Meeting, Participant, Synthesis, User
 from app.printing.render import resources
 from app.printing.report import render_session_report
 
@@ -139,6 +139,36 @@ def _struct_nodes(node: pikepdf.Object) -> list[pikepdf.Dictionary]:
             stack.append(current.K)
     return found
 
+
+
+def test_the_report_lists_the_steps_half_day_by_half_day(engine: Engine) -> None:
+    """Positions count within a half-day: the report's agenda goes through the first half-day's
+    steps, then the second's (not step 1 of each, then step 2 of each)."""
+    made = make_session(engine, notes=1)
+    with write_session(engine) as db:
+        first = db.exec(select(HalfDay).where(HalfDay.meeting_id == made.meeting_id)).one()
+        first.position = 1  # made after the second one, planned before it
+        db.add(first)
+        second = HalfDay(meeting_id=made.meeting_id, title="Jour 1, après-midi", key="j1-apres-midi",
+                         day=first.day, position=2)
+        earlier = HalfDay(meeting_id=made.meeting_id, title="Avant la visite", key="avant", day=first.day,
+                          position=0)
+        db.add_all([second, earlier])
+        db.flush()
+        for half, titles in ((second, ["Visite du lieu", "Retour en salle"]), (earlier, ["Appel"])):
+            for position, title in enumerate(titles):
+                db.add(AgendaStep(meeting_id=made.meeting_id, half_day_id=half.id, position=position, title=title,
+                                  planned_minutes=30))
+    with read_session(engine) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        assert meeting is not None
+        steps = reporting.gather(db, meeting).steps
+    assert [(s.half_day, s.title) for s in steps] == [
+        ("Avant la visite", "Appel"),
+        ("Jour 1, matin", "Accueil et tour de table"), ("Jour 1, matin", "Carte de l'écosystème"),
+        ("Jour 1, matin", "Bilan à chaud"),
+        ("Jour 1, après-midi", "Visite du lieu"), ("Jour 1, après-midi", "Retour en salle"),
+    ]
 
 def test_csv_neutralises_formulas(engine: Engine) -> None:
     texts = ["=HYPERLINK(\"https://evil.example\")", "+1", "ordinaire", "ok;=cmd|' /C calc'!A0;",
