@@ -162,18 +162,23 @@ def act(meeting_id: int, action: str) -> BaseResponse:
             elif action == "moderer":
                 fresh = db.get(Meeting, meeting_id)
                 assert fresh is not None
-                for verb in notes.MODERATION:
-                    value = form.get(verb, "")
-                    note_id = parse_id(value)
-                    if verb != "merge" and note_id is not None:
-                        notes.moderate(db, clock(), fresh, note_id, verb)
-                        break
-                else:
-                    source, target = _int("source"), _int("into")
-                    if source is None or target is None:
-                        raise DomainError("bad-merge")
-                    notes.moderate(db, clock(), fresh, source, "merge", into_id=target)
                 anchor = "#mur"
+                try:
+                    for verb in notes.MODERATION:
+                        value = form.get(verb, "")
+                        note_id = parse_id(value)
+                        if verb != "merge" and note_id is not None:
+                            notes.moderate(db, clock(), fresh, note_id, verb)
+                            break
+                    else:
+                        source, target = _int("source"), _int("into")
+                        if source is None or target is None:
+                            raise DomainError("bad-merge")
+                        if source == target:
+                            raise DomainError("merge-into-itself")
+                        notes.moderate(db, clock(), fresh, source, "merge", into_id=target)
+                except NotFound as missing:  # a mistyped number: say so on the console, mid-session
+                    raise DomainError("note-number-unknown") from missing
             elif action == "cloturer":
                 if form.get("confirm") != "1":  # only from the confirmation page
                     return redirect(url_for("console.confirm_close", meeting_id=meeting_id), code=303)

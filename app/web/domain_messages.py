@@ -125,6 +125,8 @@ LIVE_MESSAGES = {
     "bad-vote-limit": _l("Le nombre de votes va de 0 à %(max)s."),
     "no-posture": _l("Aucune carte posture à tirer."),
     "bad-merge": _l("Cette note ne peut pas recevoir de regroupement."),
+    "merge-into-itself": _l("Une note ne se regroupe pas avec elle-même : choisissez deux numéros différents."),
+    "note-number-unknown": _l("Aucune note de la séance ne porte ce numéro : vérifiez-le sur le mur."),
     "busy": _l("Le serveur est très occupé : réessayez."),
 }
 

@@ -271,3 +271,28 @@ def test_the_kit_text_in_an_english_interface_is_marked_french(  # type: ignore[
     # And the French interface does not repeat what the page already says.
     client.set_cookie("lang", "fr")
     assert ' lang="fr"' not in client.get(console).get_data(as_text=True).split("<body", 1)[1]
+
+
+def test_a_mistyped_note_number_in_a_merge_is_said_on_the_console(app: Flask, client: FlaskClient, make_user,
+                                                                   login) -> None:  # type: ignore[no-untyped-def]
+    plan, code = _started(app, client, make_user, login)
+    alice = _join(app, code, "Alice")
+    for text in ("Un local partagé", "Un local en commun"):
+        posted = alice.post(f"/p/{plan.meeting_uuid}/notes",
+                            data={**_note_form(alice, plan.meeting_uuid), "dimension": DIMENSIONS[0], "text": text})
+        assert posted.status_code == 303
+    with read_session(_engine(app)) as db:
+        first, second = sorted(n.id or 0 for n in db.exec(select(Note)).all())
+    console = f"/seances/{plan.meeting_id}/animer"
+    token = form_token(client, console)
+    cases = [(second, 999_999, "Aucune note de la séance ne porte ce numéro"),
+             (999_999, first, "Aucune note de la séance ne porte ce numéro"),
+             (first, first, "Une note ne se regroupe pas avec elle-même")]
+    for source, into, said in cases:
+        answer = client.post(f"{console}/moderer", data={"csrf_token": token, "source": str(source), "into": str(into)})
+        assert answer.status_code == 303 and answer.headers["Location"].endswith(f"{console}#mur")
+        assert fr(said) in client.get(console).get_data(as_text=True), (source, into)
+    merged = client.post(f"{console}/moderer", data={"csrf_token": token, "source": str(second), "into": str(first)})
+    assert merged.status_code == 303
+    with read_session(_engine(app)) as db:
+        assert db.get(Note, second).merged_into_id == first  # type: ignore[union-attr]
