@@ -525,10 +525,20 @@ def run_proposal_export(app: Flask, row: Any, report: Report) -> dict[str, Any]:
         return {"written": [], "unchanged": [], "refused": [], "problems": invalid.problems[:200]}
     if result.written:
         report(80, "export-indexing", {})
-        state.refresh()
+        content_changed(app)
     return {"written": [path.relative_to(root).as_posix() for path in result.written],
             "unchanged": [path.relative_to(root).as_posix() for path in result.unchanged],
             "refused": [[item_id, reason] for item_id, reason in result.refused], "problems": []}
+
+
+def content_changed(app: Flask) -> None:
+    """After the content changed on disk (an export of proposals): reload and re-index it, and queue
+    the prebuilt kit of the new content, so that the download page offers it again without waiting
+    for the job worker's next start (the previous one was of the old content)."""
+    from . import get_state
+
+    if get_state(app).refresh() and app.config.get("PREBUILD_DEFAULT_KIT"):
+        app.extensions["mallette_builds"].ensure_default(app)
 
 
 def count_active(engine: Engine, model: Any = KitBuild) -> int:

@@ -9,6 +9,7 @@ small kit once.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from flask.testing import FlaskClient
 from french_ui import fr
 from sqlalchemy import update
 from sqlmodel import Session, select
-from webtools import BASE_URL, HTMX, close_app, csrf_token, make_app
+from webtools import BASE_URL, HTMX, WEB_CONTENT, close_app, csrf_token, make_app
 
 from app import get_state
 from app.jobs import get_queue
@@ -282,6 +283,34 @@ def test_pages_never_start_a_build_the_worker_prebuilds(tmp_path: Path, fake_pip
     finally:
         close_app(app)
 
+
+
+def test_a_content_change_queues_the_prebuilt_kit_of_the_new_content(tmp_path: Path,
+                                                                       fake_pipeline: FakeBuilder) -> None:
+    """After an export of proposals changes the content, the download page's ready-made kit (of the
+    old content) would be missing until the worker restarts: the new one is queued at once."""
+    from app.jobs import content_changed
+
+    content = tmp_path / "content"
+    shutil.copytree(WEB_CONTENT, content)
+    app = make_app(tmp_path, PREBUILD_DEFAULT_KIT=True, PRINT_PIPELINE=fake_pipeline, CONTENT_DIR=str(content))
+    try:
+        with app.app_context():
+            service(app).ensure_default(app)
+            content_changed(app)  # nothing changed: nothing more is queued
+        assert len(rows(app)) == 1
+        glossary = next(content.rglob("notion-*.md"))
+        glossary.write_text(glossary.read_text(encoding="utf-8") + "\nUne phrase ajoutée.\n", encoding="utf-8")
+        with app.app_context():
+            content_changed(app)
+        kit = get_state(app).kit
+        key = build_key(KitOptions(territory=DEFAULT_TERRITORY), kit.content_hash, BASE_URL)
+        assert len(rows(app)) == 2 and key in {row.key for row in rows(app)}
+        with get_queue(app).thread_worker():
+            wait_status(app, key, JobStatus.DONE)
+        assert "Le kit est prêt" in app.test_client().get("/telecharger").get_data(as_text=True)
+    finally:
+        close_app(app)
 
 def test_a_failed_default_kit_stays_failed(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
     fake_pipeline.fail = True
