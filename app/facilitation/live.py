@@ -251,7 +251,9 @@ def close(db: Session, clock: Clock, meeting_id: int) -> Meeting:
             return None
         _leave_step(db, clock, meeting.current_step_id)
         stopped = timer.stop(timer_of(meeting), clock.now())
-        return {"status": MeetingStatus.CLOSED, "closed_at": clock.now(), **_timer_values(stopped)}
+        # A new wall epoch: every screen takes the whole wall again, without its vote buttons.
+        return {"status": MeetingStatus.CLOSED, "closed_at": clock.now(), "wall_epoch": meeting.wall_epoch + 1,
+                **_timer_values(stopped)}
 
     return _change(db, meeting_id, decide)
 

@@ -18,6 +18,7 @@ from flask import Response, current_app, jsonify, make_response, request
 from markupsafe import Markup
 
 from .. import get_state
+from ..facilitation.enums import MeetingStatus
 from ..facilitation.live import clockface
 from ..facilitation.notes import WallNote
 from ..kit import ItemType
@@ -178,18 +179,19 @@ def notes_html(items: list[WallNote], viewer: str, meeting: Meeting, oob: bool =
 
     from .rendering import _locale as locale_code
 
-    votes_on = meeting.votes_per_participant > 0
+    live = meeting.status is MeetingStatus.LIVE  # once closed, nothing is voted on nor edited
+    votes_on = live and meeting.votes_per_participant > 0
     locale = locale_code()
     macro = None
     parts: list[str] = []
     for note in items:
         personal = viewer == "facilitator" or note.own or note.voted
-        key = (note.id, note.changed_version, note.votes, note.hidden, viewer, oob, votes_on, locale)
+        key = (note.id, note.changed_version, note.votes, note.hidden, viewer, oob, votes_on, live, locale)
         found = None if personal else _note_cache.get(key)
         if found is None:
             if macro is None:
                 macro = get_template_attribute("live/_live_macros.html", "note_item")
-            found = Markup(macro(note, viewer, meeting.uuid, oob=oob, votes_on=votes_on))
+            found = Markup(macro(note, viewer, meeting.uuid, oob=oob, votes_on=votes_on, live=live))
             if not personal:
                 with _note_lock:
                     _note_cache[key] = found

@@ -139,6 +139,18 @@ def test_whole_flow_over_http(app: Flask, client: FlaskClient, make_user, login)
     client.post(f"{console}/cloturer", data={"csrf_token": token, "confirm": "1"})
     late = app.test_client().get(f"/rejoindre/{code}")
     assert late.status_code == 410 and "terminée" in late.get_data(as_text=True)
+    # The phones: what comes next (the impression note, the debrief), nothing left to vote or edit,
+    # on a reload and at the next poll alike.
+    with read_session(_engine(app)) as db:
+        closed = db.get(Meeting, plan.meeting_id)
+        assert closed is not None
+        version, epoch = closed.version, closed.wall_epoch
+    polled = bob.get(f"/p/{plan.meeting_uuid}/live?v={version - 1}&e={epoch - 1}").get_data(as_text=True)
+    for page in (alice.get(f"/p/{plan.meeting_uuid}").get_data(as_text=True), polled):
+        assert f'href="/p/{plan.meeting_uuid}/impression"' in page and f'href="/p/{plan.meeting_uuid}/bilan"' in page
+        assert ">Voter<" not in page and "Retirer mon vote" not in page and "Il vous reste" not in page
+        assert "Un local partagé" in page and ">Modifier<" not in page
+    assert 'id="note-form" class="note-form live-card" aria-labelledby="note-form-title" hx-swap-oob="true"' in polled
 
 
 def test_strangers_and_other_sessions(app: Flask, client: FlaskClient, make_user, login) -> None:  # type: ignore[no-untyped-def]
