@@ -112,7 +112,7 @@ def test_impression_note_from_phone_and_follow_up(app: Flask, client: FlaskClien
     url = f"/p/{uuid}/impression"
     page = phone.get(url)
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and 'hx-trigger="keyup changed delay:2s"' in html and "impression.js" in html
+    assert page.status_code == 200 and 'hx-trigger="input changed delay:2s"' in html and "impression.js" in html
     assert 'name="consent"' in html and "checked" not in html.split('name="consent"')[1].split(">")[0]
     token = form_token(phone, url)
     autosave = phone.post(url, data={"csrf_token": token, "text": HOSTILE[0], "version": "0"},

@@ -20,7 +20,7 @@
     var saved = JSON.parse(localStorage.getItem(key) || "null");
     if (saved && saved.v === version() && typeof saved.text === "string" && saved.text !== area.value) {
       area.value = saved.text;
-      area.dispatchEvent(new KeyboardEvent("keyup"));  // let the autosave send it
+      area.dispatchEvent(new Event("input"));  // let the autosave send it
     }
   } catch (e) { /* unreadable copy: ignore */ }
 
