@@ -238,6 +238,18 @@ def test_after_the_session(browser, after_server: LiveServer, tmp_path: Path) ->
     coord.goto(base + "/suivi/territoires")
     violations += _axe(coord)
     coord.screenshot(path=str(tmp_path / "territoires-phone.png"), full_page=True)
+    # Nothing wider than the phone: a wide table scrolls inside its own box, long words wrap.
+    wide = {}
+    for path in ("/accompagnements", "/propositions", "/suivi/territoires", f"/seances/{made.meeting_id}/synthese",
+                 f"/seances/{made.meeting_id}/synthese/versions", f"/seances/{made.meeting_id}/impressions",
+                 "/admin/comptes", "/admin/candidatures"):
+        assert coord.goto(base + path).ok, path  # type: ignore[union-attr]
+        width = coord.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:  # say which elements stick out
+            wide[path] = (width, coord.evaluate(
+                "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > "
+                f"{PHONE['width'] + 1}).slice(0, 5).map(e => e.tagName + '.' + e.className)"))
+    assert wide == {}
     cctx.close()
 
     content = tmp_path / "content"
