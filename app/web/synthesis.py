@@ -144,8 +144,19 @@ def make_link(meeting_id: int, party: str) -> Response:
         if found is None:
             abort(404)
         token = synthesis.invite(db, clock(), found, ValidationParty(party))
-    link = url_for("synthesis.validate", token=token, _external=True)
-    return _editor(meeting_id, links={ValidationParty(party): link})
+        # The links the page showed still show (each appears once, and the facilitator may be
+        # making all three in a row); only links that still work for this synthesis are kept.
+        links: dict[ValidationParty, str] = {}
+        for shown in request.form.getlist("shown")[: len(ValidationParty)]:
+            shown_token = shown.rstrip("/").rsplit("/", 1)[-1]
+            try:
+                invitation = synthesis.invite_for(db, shown_token)
+            except NotFound:
+                continue
+            if invitation.synthesis_id == found.id and invitation.party != ValidationParty(party):
+                links[invitation.party] = url_for("synthesis.validate", token=shown_token, _external=True)
+    links[ValidationParty(party)] = url_for("synthesis.validate", token=token, _external=True)
+    return _editor(meeting_id, links=links)
 
 
 @bp.post("/seances/<int:meeting_id>/synthese/en-personne")

@@ -162,6 +162,8 @@ def test_after_the_session(browser, after_server: LiveServer, tmp_path: Path) ->
         field = page.locator(f"#lien-{party}")
         field.wait_for()
         links[party] = field.input_value()
+    for party, link in links.items():  # made one after the other, all three still show
+        assert page.locator(f"#lien-{party}").input_value() == link
     violations += _axe(page)
 
     def answer(party: str, decision: str, comment: str = "") -> None:

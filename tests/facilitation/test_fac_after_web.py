@@ -180,6 +180,14 @@ def test_synthesis_conflict_change_request_validation(app: Flask, client: FlaskC
     for party in ("demandeuse", "accompagnatrice", "groupe-visite"):
         page = client.post(f"{url}/liens/{party}", data={"csrf_token": token})
         links[party] = re.search(r'value="http://[^"]*(/validation/[^"]+)"', page.get_data(as_text=True)).group(1)
+    # The page sends back the links it shows: those that work for this synthesis show again, a made-up
+    # one does not.
+    again = client.post(f"{url}/liens/groupe-visite", data={"csrf_token": token, "shown": [
+        f"http://mallette.test{links['demandeuse']}", "http://mallette.test/validation/fabrique"]})
+    body = again.get_data(as_text=True)
+    shown = re.findall(r'class="copy-field" readonly value="http://[^"]*(/validation/[^"]+)"', body)
+    assert shown[0] == links["demandeuse"] and len(shown) == 2 and "fabrique" not in body
+    links["groupe-visite"] = shown[1]
     approver = app.test_client()
     page = approver.get(links["demandeuse"])
     assert page.status_code == 200 and "Structure." in page.get_data(as_text=True)
