@@ -39,6 +39,7 @@ from ..serving import is_loopback_url
 from . import printing_api
 from .builds import DEFAULT_TERRITORY, BuildService, BuildView, TooBusy, default_key, default_options
 from .errors import error_response
+from .limits import client_address, limiter
 from .rendering import render, wants_partial
 
 log = logging.getLogger(__name__)
@@ -289,7 +290,25 @@ def download() -> Response:
     return _page(_form(decks), decks)
 
 
+#: Kits one address may ask for (each may take the print worker's cores for seconds).
+BUILDS_PER_ADDRESS = "20 per hour"
+
+
+def _too_many(_limit: Any = None) -> Response:
+    """429 for a kit form: with htmx, in the form's own message slot, the form kept as typed."""
+    response = error_response(429, retry_after=60)
+    if wants_partial():
+        return htmx_response(response, retarget="#kit-erreur", reswap="innerHTML")
+    return response
+
+
+def _asked(response: Response) -> bool:
+    """A kit was asked for (not a form sent back with its errors)."""
+    return response.status_code in (200, 303)
+
+
 @bp.post("/telecharger")
+@limiter.limit(BUILDS_PER_ADDRESS, key_func=client_address, deduct_when=_asked, on_breach=_too_many)
 def start_build() -> Response | BaseResponse:
     """Start (or reuse) the build of a territory kit; show its progress."""
     kit = get_state().kit
@@ -315,10 +334,7 @@ def start_build() -> Response | BaseResponse:
     try:
         build = _service().request(kit, options)
     except TooBusy:
-        response = error_response(429, retry_after=60)
-        if wants_partial():  # keep the form: show the message in its own slot
-            return htmx_response(response, retarget="#kit-erreur", reswap="innerHTML")
-        return response
+        return _too_many()
     target = url_for("downloads.build_status", key=build.key)
     if not wants_partial():
         return redirect(target, code=303)
@@ -329,6 +345,7 @@ def start_build() -> Response | BaseResponse:
 
 
 @bp.post("/telecharger/selection")
+@limiter.limit(BUILDS_PER_ADDRESS, key_func=client_address, deduct_when=_asked, on_breach=_too_many)
 def start_selection() -> Response | BaseResponse:
     """Start (or reuse) the build of one PDF of the chosen cards; show its progress page."""
     kit = get_state().kit

@@ -66,6 +66,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response | HTTPException:
         if error.code is None or error.code < 400:
             return error
+        if error.response is not None:  # answered already (e.g. a rate limit's `on_breach` response)
+            return error.response  # type: ignore[return-value]
         if isinstance(error, SecurityError):  # a Host outside TRUSTED_HOSTS: no URL can be built
             return Response(str(MESSAGES[400]), status=400, mimetype="text/plain")
         response = error_response(error.code, retry_after=60 if error.code == 429 else None)

@@ -252,6 +252,31 @@ def test_a_full_queue_is_a_429(tmp_path: Path, fake_pipeline: FakeBuilder) -> No
         close_app(app)
 
 
+
+def test_one_address_asks_for_at_most_twenty_kits_an_hour(tmp_path: Path, fake_pipeline: FakeBuilder) -> None:
+    """Each kit may take the print worker's cores: one address asking for more is told to wait, in
+    the form's own message slot (the form stays as typed); a form sent back with errors costs none."""
+    from app.web.limits import limiter
+
+    app = make_app(tmp_path, PRINT_PIPELINE=fake_pipeline)
+    try:
+        limiter.reset()
+        client = app.test_client()
+        for _ in range(3):
+            assert client.post("/telecharger", data=form_data(client, territory="")).status_code == 422
+        answers = [client.post("/telecharger", data=form_data(client, territory=f"Lieu {n % 3}")).status_code
+                   for n in range(20)]
+        assert answers == [303] * 20
+        refused = client.post("/telecharger", data=form_data(client, territory="Foix"), headers=HTMX)
+        assert refused.status_code == 429 and refused.headers["HX-Retarget"] == "#kit-erreur"
+        assert "Trop de demandes" in refused.get_data(as_text=True) and refused.headers["Retry-After"]
+        other = app.test_client()  # another address is not held up
+        assert other.post("/telecharger", data=form_data(other, territory="Foix"),
+                          environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 303
+    finally:
+        limiter.reset()
+        close_app(app)
+
 def test_only_listed_files_are_served(client: FlaskClient, app: Flask, fake: FakeBuilder, worker: None) -> None:
     url = client.post("/telecharger", data=form_data(client)).headers["Location"]
     wait_done(client, url)
