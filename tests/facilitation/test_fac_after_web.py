@@ -16,7 +16,9 @@ from french_ui import NBSP, fr, texts_by_language
 from sqlmodel import select
 
 from app import get_state
-from app.db import read_session
+from app.clock import FrozenClock
+from app.db import read_session, write_session
+from app.facilitation import debrief
 from app.jobs import get_queue
 from app.models import ClusterNote, ImpressionNote, Meeting, ReportPdf, Synthesis, SynthesisVersion, Validation
 
@@ -380,3 +382,21 @@ def test_kit_titles_in_an_english_interface_are_marked_french(app: Flask, client
         shown = [(text, in_french) for text, in_french in texts_by_language(html) if text in french]
         assert len({text for text, _in_french in shown}) >= at_least, path  # the page really names them
         assert sorted({text for text, in_french in shown if not in_french}) == [], path
+
+
+def test_the_report_page_counts_in_the_singular_and_the_plural(app: Flask, client: FlaskClient, made: Made) -> None:
+    with write_session(_engine(app)) as db:
+        meeting = db.get(Meeting, made.meeting_id)
+        assert meeting is not None
+        debrief.create_cluster(db, FrozenClock(), meeting, "Le lieu")
+    def texts_of(page: str) -> str:
+        block = re.search(r'<ul class="report-facts">(.*?)</ul>', page, re.S)
+        assert block
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", block.group(1)))
+
+    facts = texts_of(client.get(f"/seances/{made.meeting_id}/rapport").get_data(as_text=True))
+    assert "4 participant·es" in facts and "14 notes" in facts
+    assert "1 groupe au bilan" in facts and "0 note d’impression envoyée, 0 partagée dans le rapport" in facts
+    english = client.get(f"/seances/{made.meeting_id}/rapport", headers={"Accept-Language": "en"})
+    facts = texts_of(english.get_data(as_text=True))
+    assert "4 participants" in facts and "1 group in the debrief" in facts and "0 impression notes sent" in facts
