@@ -237,6 +237,7 @@ def test_approval_given_in_person_from_the_editor(app: Flask, client: FlaskClien
     # The error is tied to the fields it is about (read with them by a screen reader).
     assert 'id="en-personne-erreur"' in body
     assert 'name="given_on" required aria-describedby="en-personne-erreur"' in body
+    assert 'name="party" required aria-describedby="en-personne-erreur">' in body  # on the select, not in it
     assert editor.count("Créer le lien") == 3  # before any answer: a link for each party
     assert "Directrice &lt;b&gt;d&#39;Osons&lt;/b&gt;" in body  # kept, and inert
     with read_session(_engine(app)) as db:
