@@ -113,6 +113,16 @@ def test_a_whole_live_session(browser, live_server: LiveServer) -> None:  # type
         assert db.exec(select(func.count()).select_from(Note).where(Note.text == form["text"])).one() == 1
         assert db.exec(select(func.count()).select_from(Participant)).one() == 3
 
+    # The question list follows the chosen dimension (the server checks the pair anyway).
+    carol = phones["Carol"]
+    dimensions = carol.eval_on_selector_all("#dimension option", "os => os.map(o => o.value)")
+    for dimension in dimensions[:2]:
+        carol.select_option("#dimension", dimension)
+        shown = carol.eval_on_selector_all("#question option:not([hidden])", "os => os.map(o => o.value)")
+        everything = carol.eval_on_selector_all("#question option", "os => os.map(o => o.value)")
+        assert shown[0] == "" and len(shown) > 1
+        assert shown[1:] == [q for q in everything if q.startswith(dimension + ".")]
+
     # Bob's wifi drops as he sends a note: his form and text stay, with a message; back online, the
     # same button sends it, once, and the message goes.
     bob, dropped = phones["Bob"], "Un tiers-lieu pour la coopération"

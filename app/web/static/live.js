@@ -74,11 +74,31 @@
   }
   window.addEventListener("pageshow", function (event) { keyForms(event.persisted); });
 
+  // The note form lists only the questions of the chosen dimension (a question's id is
+  // "<dimension>.<n>"); without JavaScript it lists them all, each named with its dimension.
+  function filterQuestions() {
+    var dimension = document.getElementById("dimension");
+    var question = document.getElementById("question");
+    if (!dimension || !question) { return; }
+    var prefix = dimension.value + ".";
+    for (var i = 0; i < question.options.length; i++) {
+      var option = question.options[i];
+      var fits = !option.value || option.value.indexOf(prefix) === 0;
+      option.hidden = !fits;
+      option.disabled = !fits;
+      if (!fits && option.selected) { question.value = ""; }
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "dimension") { filterQuestions(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     keyForms(false);
+    filterQuestions();
     tick();
     setInterval(tick, 250);
     measure(3, null);
   });
-  document.addEventListener("htmx:afterSettle", function () { keyForms(false); tick(); });
+  document.addEventListener("htmx:afterSettle", function () { keyForms(false); filterQuestions(); tick(); });
 })();
