@@ -135,6 +135,7 @@ def act(meeting_id: int, action: str) -> BaseResponse:
     _meeting(meeting_id)  # 404 unless the user may see it
     form = request.form
     anchor = ""
+    done: str | None = None
     try:
         with write_session(engine()) as db:
             if action == "demarrer":
@@ -156,9 +157,13 @@ def act(meeting_id: int, action: str) -> BaseResponse:
                 live.show_posture(db, clock(), meeting_id, candidates=step_postures or lu.posture_ids(),
                                   chosen=chosen if chosen is not None else None)
             elif action == "reglages":
-                live.settings(db, clock(), meeting_id, votes_per_participant=_int("votes"),
+                votes = _int("votes")
+                if votes is None:  # emptied, or not a number: say so rather than keep the old limit
+                    raise DomainError("bad-vote-limit", max=50)
+                live.settings(db, clock(), meeting_id, votes_per_participant=votes,
                               votes_revealed=form.get("votes_revealed") == "1",
                               notes_hidden=form.get("notes_hidden") == "1")
+                done = _("Réglages appliqués.")
             elif action == "moderer":
                 fresh = db.get(Meeting, meeting_id)
                 assert fresh is not None
@@ -189,6 +194,9 @@ def act(meeting_id: int, action: str) -> BaseResponse:
         abort(404)
     except DomainError as refused:
         flash(lu.refusal(refused.code, **refused.params), "error")
+    else:
+        if done is not None:
+            flash(done, "success")
     return redirect(url_for("console.console", meeting_id=meeting_id) + anchor, code=303)
 
 

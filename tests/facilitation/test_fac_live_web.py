@@ -308,3 +308,19 @@ def test_a_mistyped_note_number_in_a_merge_is_said_on_the_console(app: Flask, cl
     assert merged.status_code == 303
     with read_session(_engine(app)) as db:
         assert db.get(Note, second).merged_into_id == first  # type: ignore[union-attr]
+
+
+def test_console_settings_say_they_are_applied_and_refuse_an_empty_vote_limit(app: Flask, client: FlaskClient,
+                                                                               make_user, login) -> None:  # type: ignore[no-untyped-def]
+    plan, _code = _started(app, client, make_user, login, votes=3)
+    console = f"/seances/{plan.meeting_id}/animer"
+    token = form_token(client, console)
+    emptied = client.post(f"{console}/reglages", data={"csrf_token": token, "votes": ""})
+    assert emptied.status_code == 303
+    assert fr("Le nombre de votes va de 0 à 50.") in client.get(console).get_data(as_text=True)
+    applied = client.post(f"{console}/reglages", data={"csrf_token": token, "votes": "5", "votes_revealed": "1"})
+    assert applied.status_code == 303
+    assert fr("Réglages appliqués.") in client.get(console).get_data(as_text=True)
+    with read_session(_engine(app)) as db:
+        meeting = db.get(Meeting, plan.meeting_id)
+        assert meeting is not None and meeting.votes_per_participant == 5 and meeting.votes_revealed
