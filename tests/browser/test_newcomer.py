@@ -76,6 +76,11 @@ def test_phone_header_is_compact_and_its_menu_opens(page, live_server: LiveServe
     assert page.get_by_role("link", name="English").is_visible()
     button.press("Enter")
     assert not fiches.is_visible() and button.get_attribute("aria-expanded") == "false"
+    button.click()
+    fiches.focus()
+    page.keyboard.press("Escape")  # from inside the menu: it closes, the focus back on its button
+    assert not fiches.is_visible() and button.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.classList.contains('menu-button')")
 
 
 def test_phone_menu_works_without_javascript(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]

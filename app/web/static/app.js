@@ -72,6 +72,12 @@
     button.addEventListener("keydown", function (event) {
       if (event.key === " ") { toggle(event); }
     });
+    // Escape closes the open menu and gives the focus back to its button.
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") { return; }
+      toggle(event);
+      button.focus();
+    });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setUpMenu);
