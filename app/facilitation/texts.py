@@ -31,9 +31,14 @@ def short_quote(text: str, limit: int = 160) -> str:
     return cut.rstrip(" ,;:.") + "…"
 
 
-_MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~&")
+#: What Markdown reads inside a line (emphasis, code, links, autolinks and HTML, entities, tables,
+#: strikethrough, a heading's closing #, the typographer's (c)). Quotes sit inside a line after
+#: "« ", so block markers (- + 1. at the start of a line) need no escape, nor do . - ! in text:
+#: escaping them only showed backslashes in the editor.
+_MD_SPECIAL = set("\\`*_[]()<>#|~&")
 
 
 def markdown_literal(text: str) -> str:
-    """Text escaped so that the Markdown renderer shows it as typed (no link, emphasis or heading)."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    """Text on one line (whitespace runs become one space: nothing can start a block), escaped so
+    that the Markdown renderer shows it as typed (no link, emphasis or heading)."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in " ".join(text.split()))

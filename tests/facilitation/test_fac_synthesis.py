@@ -42,7 +42,8 @@ def test_start_prefills_clusters_and_consented_quotes_literally(engine: Engine) 
     assert first.number == 1 and first.author_name == "Camille"
     assert "### Le lieu comme ressource" in first.initiative
     # participant text escaped: the Markdown renderer shows it as typed (no link, no emphasis)
-    assert "\\*lieu\\*" in first.initiative and "\\[lien\\]\\(https://evil\\.example\\)" in first.initiative
+    assert "\\*lieu\\*" in first.initiative and "\\[lien\\]\\(https://evil.example\\)" in first.initiative
+    assert "\\." not in first.initiative + first.structure and "\\-" not in first.initiative + first.structure
     from app.kit.markdown import render_markdown
 
     html = str(render_markdown(first.initiative))
