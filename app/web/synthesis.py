@@ -198,7 +198,7 @@ def record_in_person(meeting_id: int) -> Response | BaseResponse:
 
 
 def _validation_page(token: str, *, status: int = 200, error: str | None = None, done: bool = False,
-                     typed_name: str = "", typed_comment: str = "") -> Response:
+                     typed_name: str = "", typed_comment: str = "", typed_decision: str = "") -> Response:
     with read_session(engine()) as db:
         try:
             invitation = synthesis.invite_for(db, token)
@@ -211,7 +211,7 @@ def _validation_page(token: str, *, status: int = 200, error: str | None = None,
         state = synthesis.status(db, found)
         return render("after/validate.html", "after/_validate.html", status=status, token=token,
                       invitation=invitation, meeting=meeting, state=state, regards=list(Regard), error=error,
-                      done=done, typed_name=typed_name, typed_comment=typed_comment,
+                      done=done, typed_name=typed_name, typed_comment=typed_comment, typed_decision=typed_decision,
                       mine=state.answers.get(invitation.party), with_csrf=True)
 
 
@@ -244,5 +244,5 @@ def answer(token: str) -> Response | BaseResponse:
         abort(404)
     except DomainError as error:
         return _validation_page(token, status=422 if error.code != "synthesis-changed" else 409,
-                                error=message(error), typed_name=name, typed_comment=comment)
+                                error=message(error), typed_name=name, typed_comment=comment, typed_decision=choice)
     return redirect(url_for("synthesis.validate", token=token, ok=1), code=303)

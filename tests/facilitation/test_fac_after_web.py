@@ -197,6 +197,10 @@ def test_synthesis_conflict_change_request_validation(app: Flask, client: FlaskC
     missing = approver.post(links["demandeuse"], data={"csrf_token": vtoken, "version": "2", "name": "Maire",
                                                        "decision": "modifications"})
     assert missing.status_code == 422 and "Dites quelles modifications" in missing.get_data(as_text=True)
+    # The message sits in the form (the page lands there), and the answer chosen stays chosen.
+    form = missing.get_data(as_text=True).split('id="reponse"', 1)[1]
+    assert 'id="reponse-erreur"' in form and "Dites quelles modifications" in form
+    assert 'value="modifications" checked' in form and 'value="approuve" checked' not in form
     asked = approver.post(links["demandeuse"], data={"csrf_token": vtoken, "version": "2", "name": "Maire",
                                                      "decision": "modifications", "comment": "<b>Nommer</b> l'école"})
     assert asked.status_code == 303
