@@ -66,10 +66,12 @@ def _context(meeting_id: int) -> dict[str, Any]:
 
 
 def _page(meeting_id: int, status: int = 200, error: str | None = None, form: dict[str, str] | None = None,
-          focus: int | None = None) -> Response:
+          focus: int | None = None, error_at: str | None = None) -> Response:
+    """The planning page; an `error` shows in the form it is about (`error_at`, the endpoint that
+    refused) when that form has a place for it, else above the agenda."""
     context = _context(meeting_id)
     return render("planning/prepare.html", "planning/_agenda.html", status=status, error=error,
-                  form=form or {}, focus=focus, with_csrf=True, **context)
+                  form=form or {}, focus=focus, error_at=error_at, with_csrf=True, **context)
 
 
 @bp.route("/seances/<int:meeting_id>/preparer")
@@ -91,7 +93,7 @@ def _edit(meeting_id: int, action: Any) -> Response | BaseResponse:
     except DomainError as error:
         if error.code == "not-found":
             raise NotFound(str(error.params.get("what", "object"))) from error
-        return _page(meeting_id, 422, message(error), dict(request.form))
+        return _page(meeting_id, 422, message(error), dict(request.form), error_at=request.endpoint)
     if wants_partial():
         return _page(meeting_id, focus=focus)
     anchor = f"#etape-{focus}" if focus else "#agenda"

@@ -126,6 +126,20 @@ def test_planning_without_javascript_and_with_htmx(app: Flask, make_user: Any, l
     wrong = client.post(f"/seances/{meeting_id}/etapes/{first.id}/duree", data={"csrf_token": token, "minutes": "x"},
                         headers={"HX-Request": "true"})
     assert wrong.status_code == 422 and "Indiquez un nombre entier de minutes." in wrong.get_data(as_text=True)
+    # A refused addition says why inside its own form (the agenda above may be long), as typed.
+    no_title = client.post(f"/seances/{meeting_id}/etapes", data={"csrf_token": token, "half_day_id": str(
+        first.half_day_id), "title": "", "minutes": "25"}, headers={"HX-Request": "true"})
+    fragment = no_title.get_data(as_text=True)
+    add_form = fragment[fragment.index('id="ajouter-etape"'):fragment.index('id="ajouter-demi-journee"')]
+    assert no_title.status_code == 422 and 'role="alert"' in add_form and 'role="alert"' not in fragment[
+        :fragment.index('id="ajouter-etape"')]
+    assert 'name="minutes" type="number" min="1" max="600" value="25"' in add_form
+    no_time = client.post(f"/seances/{meeting_id}/demi-journees", data={"csrf_token": token, "title": "Jour 3",
+                                                                         "minutes": "x"})
+    page = no_time.get_data(as_text=True)
+    half_day_form = page[page.index('id="ajouter-demi-journee" open'):]
+    assert no_time.status_code == 422 and 'role="alert"' in half_day_form and 'value="Jour 3"' in half_day_form
+    assert 'value="25"' not in page  # the other form is not filled with this one's values
     asked = client.post(f"/seances/{meeting_id}/pdf", data={"csrf_token": token})
     status_page = asked.headers["Location"]
     assert client.post(f"/seances/{meeting_id}/pdf", data={"csrf_token": token}).headers["Location"] == status_page
