@@ -168,7 +168,9 @@ def index() -> Response | BaseResponse:
 
 
 def _page(accompaniment_id: int, status: int = 200, error: str | None = None,
-          form: dict[str, str] | None = None, done: str | None = None) -> Response:
+          form: dict[str, str] | None = None, done: str | None = None, error_at: str | None = None) -> Response:
+    """The accompaniment's page; an `error` shows in the form it is about (`error_at`, the endpoint
+    that refused: its box open, as typed) when that form has a place for it, else at the top."""
     from .. import get_state
 
     user = me()
@@ -183,7 +185,8 @@ def _page(accompaniment_id: int, status: int = 200, error: str | None = None,
         next_stages=lifecycle.next_stages(view.accompaniment), order=lifecycle.ORDER,
         roles=list(PersonRole), kinds=list(MeetingKind), protocols=planning.protocols(kit),
         activities=planning.activities(kit), structures=structures(), facilitators=facilitators,
-        coordinator=is_coordinator(user), error=error, form=form or {}, done=done, with_csrf=True,
+        coordinator=is_coordinator(user), error=error, form=form or {}, done=done, error_at=error_at,
+        with_csrf=True,
     )
 
 
@@ -204,7 +207,7 @@ def _act(accompaniment_id: int, action: Any, done: str) -> Response | BaseRespon
     except NotFound:
         raise
     except DomainError as error:
-        return _page(accompaniment_id, 422, message(error), dict(request.form))
+        return _page(accompaniment_id, 422, message(error), dict(request.form), error_at=request.endpoint)
     if target is None and wants_partial():  # the same page, swapped in place: the message comes with it
         return _page(accompaniment_id, done=done)
     flash(done, "success")
@@ -319,7 +322,9 @@ def create_meeting(accompaniment_id: int) -> Response | BaseResponse:
             template = planning.template_from_protocol(kit, source.split(":", 1)[1])
         elif source.startswith("activite:"):
             template = planning.template_from_activity(kit, source.split(":", 1)[1])
-        raw_kind = request.form.get("kind") or (template.kind.value if template and template.kind else "")
+        # The kind chosen, else the protocol's, else the visit phase 2 is about.
+        raw_kind = request.form.get("kind") or (template.kind.value if template and template.kind
+                                                else MeetingKind.ACCOMPANIMENT_VISIT.value)
         try:
             kind = MeetingKind(raw_kind)
         except ValueError as error:

@@ -11,9 +11,10 @@ from flask import Flask
 from french_ui import fr
 from sqlalchemy import func, select
 
+from app import get_state
 from app.db import read_session
 from app.jobs import get_queue
-from app.models import Accompaniment, AgendaPdf, AgendaStep, CallApplication, Membership, User
+from app.models import Accompaniment, AgendaPdf, AgendaStep, CallApplication, Meeting, Membership, User
 
 
 def _engine(app: Flask):  # type: ignore[no-untyped-def]
@@ -108,6 +109,20 @@ def test_planning_without_javascript_and_with_htmx(app: Flask, make_user: Any, l
                                                    "template": "protocole:protocole-visite-apprenante"})
     prepare = planned.headers["Location"]
     meeting_id = int(prepare.split("/")[2])
+    # A second session: a wrong date is said inside its form, opened again, as typed.
+    wrong_day = client.post(base + "/seances", data={"csrf_token": token, "place": "Riom", "starts_on": "32/13"},
+                            headers={"HX-Request": "true"})
+    fragment = wrong_day.get_data(as_text=True)
+    box = fragment[fragment.index('id="prevoir-seance" open'):fragment.index('id="ajouter-personne"')]
+    assert wrong_day.status_code == 422 and 'role="alert"' in box and 'value="Riom"' in box
+    assert 'role="alert"' not in fragment[:fragment.index('id="prevoir-seance"')]
+    # From an activity sheet, which has no session kind: a visit of accompaniment, not a refusal.
+    from_sheet = client.post(base + "/seances", data={"csrf_token": token, "template": "activite:" + next(
+        i.id for i in get_state(app).kit.by_type("activite"))})
+    assert from_sheet.status_code == 303
+    with read_session(_engine(app)) as db:
+        sheet_meeting = db.get(Meeting, int(from_sheet.headers["Location"].split("/")[2]))
+        assert sheet_meeting is not None and sheet_meeting.kind.value == "visite-accompagnement"
     page = client.get(prepare).get_data(as_text=True)
     assert "Jour 1, matin" in page and "Dépassement" not in page
     with read_session(_engine(app)) as db:
