@@ -157,6 +157,17 @@ def test_from_the_call_to_the_agenda_pdf(browser, fac_server: LiveServer, tmp_pa
     page.locator(".overrun-warning").wait_for()
     assert "Dépassement de" in morning.inner_text()
     assert page.evaluate("window.__sameDocument") is True
+    assert page.get_by_role("button", name=f"↑ Monter {second}").is_disabled()  # already the first step
+    # Deleting a step asks first: "Annuler" keeps it, "OK" deletes it.
+    count, last = titles.count(), titles.nth(titles.count() - 1).inner_text()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    morning.get_by_role("button", name=f"Supprimer {last}").click()
+    page.wait_for_timeout(300)
+    assert titles.count() == count
+    page.once("dialog", lambda dialog: dialog.accept())
+    morning.get_by_role("button", name=f"Supprimer {last}").click()
+    page.wait_for_function(f"document.querySelector('section.half-day').querySelectorAll('.step-title').length "
+                           f"=== {count - 1}")
     violations += _axe(page)
     page.get_by_role("link", name=f"Modifier la consigne, les dimensions et les postures : {second}").click()
     page.get_by_label("Partir des besoins").check()

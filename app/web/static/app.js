@@ -43,6 +43,16 @@
     if (old) { old.remove(); }
   });
 
+  // A button that deletes something asks first (data-confirm holds the question); without
+  // JavaScript it acts at once, as every form does.
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest && event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }, true);
+
   // After a form swaps in a region that asks for it (the kit's progress), focus moves there instead of
   // falling to <body>; the live region inside announces the progress and the files.
   document.addEventListener("htmx:afterSwap", function (event) {
