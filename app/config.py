@@ -94,3 +94,13 @@ def instance_secret_key(instance_path: Path) -> str:
         return path.read_text().strip()
     path.chmod(0o600)
     return key
+
+
+def beside_database(database_url: str, instance: Path, kind: str) -> Path:
+    """A SQLite file of its own for `kind` (the job queue, the rate limits): beside a SQLite
+    database (`x.sqlite3` -> `x.<kind>.sqlite3`), else `<kind>.sqlite3` in the instance folder."""
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.split("///", 1)[1])
+        if path.name and str(path) != ":memory:":
+            return path.with_name(f"{path.stem}.{kind}.sqlite3")
+    return instance / f"{kind}.sqlite3"

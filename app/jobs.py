@@ -346,11 +346,9 @@ def make_huey(config: Any) -> Huey:
 
 def default_queue_file(database_url: str, instance: Path) -> Path:
     """Beside a SQLite database (`x.sqlite3` -> `x.jobs.sqlite3`), else in the instance folder."""
-    if database_url.startswith("sqlite:///"):
-        path = Path(database_url.split("///", 1)[1])
-        if path.name and str(path) != ":memory:":
-            return path.with_name(path.stem + ".jobs.sqlite3")
-    return instance / "jobs.sqlite3"
+    from .config import beside_database
+
+    return beside_database(database_url, instance, "jobs")
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from typing import Any
 
 from limits.storage import Storage
 
+from ..config import beside_database
+
 #: The URI scheme: `mallette+sqlite:///absolute/path/limits.sqlite3`.
 SCHEME = "mallette+sqlite"
 #: Every this many hits in a process, counters whose window has ended are deleted.
@@ -32,11 +34,7 @@ def storage_uri(path: Path) -> str:
 
 def default_limits_file(database_url: str, instance: Path) -> Path:
     """Beside a SQLite database (`x.sqlite3` -> `x.limits.sqlite3`), else in the instance folder."""
-    if database_url.startswith("sqlite:///"):
-        path = Path(database_url.split("///", 1)[1])
-        if path.name and str(path) != ":memory:":
-            return path.with_name(path.stem + ".limits.sqlite3")
-    return instance / "limits.sqlite3"
+    return beside_database(database_url, instance, "limits")
 
 
 class SQLiteLimitStorage(Storage):
