@@ -283,8 +283,10 @@ def moderate(db: Session, clock: Clock, meeting: Meeting, note_id: int, action: 
     elif action == "restore":
         values = {"deleted_at": None}
     else:
+        if into_id == note.id:
+            raise DomainError("merge-into-itself")
         target = db.get(Note, into_id) if into_id is not None else None
-        if target is None or target.meeting_id != meeting.id or target.id == note.id:
+        if target is None or target.meeting_id != meeting.id:
             raise NotFound("note")
         if target.merged_into_id is not None or target.deleted_at is not None:
             raise DomainError("bad-merge")
